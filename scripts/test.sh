@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Tests: create or reuse .venv, install synth with the dev, train and embed extras
+# (torch pinned to the local CPU build), then run the whole test suite offline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+pip_install() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
+pip_install torch==2.13.0
+pip_install -e '.[dev,train,embed]'
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+.venv/bin/python -m pytest -q "$@"

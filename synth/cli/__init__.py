@@ -1,0 +1,56 @@
+"""The synth command line: a thin layer over the library. Only here do errors become messages.
+
+Exit codes: 0 ok; 1 error; 2 bad config or usage; 3 bad input; 4 LLM endpoint refused
+(bad key, unknown model); 5 budget cap reached (resumable); 6 export failed;
+7 validation failed; 130 interrupted.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from synth.errors import SynthError
+
+app = typer.Typer(
+    name="synth",
+    help="Turn one speaker's transcript segments into LoRA fine-tuning data for style experts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+# each stage registers its commands on `app` (import order = order in --help)
+from synth.cli import audit as _audit  # noqa: E402,F401
+from synth.cli import generate as _generate  # noqa: E402,F401
+from synth.cli import judge as _judge  # noqa: E402,F401
+from synth.cli import curate as _curate  # noqa: E402,F401
+from synth.cli import validate as _validate  # noqa: E402,F401
+from synth.cli import pipeline as _pipeline  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turn SynthError into a one-line message and an exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except SynthError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]: rerun the same command to resume")
+        return 130
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        return int(code or 0)
+    except typer.Abort:
+        return 1
+    except __import__("click").exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CLI commands for the curate stage (registered on synth.cli.app)."""

@@ -1,0 +1,1 @@
+"""CLI commands for the generate stage (registered on synth.cli.app)."""

@@ -1,0 +1,1 @@
+"""CLI commands for the judge stage (registered on synth.cli.app)."""

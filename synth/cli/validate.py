@@ -1,0 +1,1 @@
+"""CLI commands for the validate stage (registered on synth.cli.app)."""

@@ -1,0 +1,199 @@
+"""Run configs: YAML files validated with pydantic, with --set dotted overrides.
+
+Errors name the file and the dotted key path. The effective config is saved in the run dir.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from synth.errors import ConfigError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMConfig(Section):
+    """One LLM endpoint. Swapping provider/model is a config change only."""
+
+    provider: Literal["offline", "vllm", "openai"] = "offline"
+    model: str = "offline"
+    base_url: str | list[str] | None = None
+    api_key_env: str | None = None  # name of the env var holding the key; never the key
+    concurrency: int = Field(16, ge=1, le=4096)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=20)
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_tokens: int = Field(512, ge=1)
+    price_in_per_mtok: float = Field(0.0, ge=0)
+    price_out_per_mtok: float = Field(0.0, ge=0)
+    seed: int = 0
+    tokenizer: str | None = None  # local tokenizer dir for prompt token counts; else tiktoken
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls_not_empty(cls, v: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(v, list) and not v:
+            raise ValueError("base_url list is empty")
+        return v
+
+
+class IngestConfig(Section):
+    """Which quality flags make a record unusable (quarantined with the flag as reason)."""
+
+    quarantine_flags: list[str] = Field(default_factory=lambda: [
+        "empty_text", "too_short", "too_long", "exact_duplicate", "near_duplicate",
+        "non_english", "promo", "off_topic", "duplicate_id", "low_confidence",
+    ])
+    near_dup_threshold: float = Field(0.7, gt=0, le=1)
+    max_text_chars: int = Field(200_000, ge=100)
+
+
+class GeneratorConfig(LLMConfig):
+    questions_per_segment: int = Field(3, ge=1, le=20)
+    prompts_dir: str = "prompts"
+
+
+class JudgeConfig(LLMConfig):
+    temperature: float = Field(0.0, ge=0, le=2)
+    rubric: str = "judges/default.yaml"
+    max_revisions: int = Field(1, ge=0, le=5)
+
+
+class BudgetConfig(Section):
+    max_usd: float = Field(5.0, ge=0)
+    judge_max_usd: float | None = Field(None, ge=0)
+
+
+class CurateConfig(Section):
+    val_fraction: float = Field(0.15, gt=0, lt=1)
+    seed: int = 13
+    near_dup_threshold: float = Field(0.8, gt=0, le=1)
+    semantic_dup_threshold: float = Field(0.95, gt=0, le=1)
+    quotas: dict[str, int] = Field(default_factory=dict)  # expert -> max pairs; absent = no cap
+    min_pairs_warning: int = 50
+
+
+class ExportConfig(Section):
+    base_model: Literal["qwen3", "llama3_1"] = "qwen3"
+    tokenizer: str | None = None  # local dir (or hub id when reachable)
+    max_seq_len: int = Field(4096, ge=64)
+    overlength: Literal["drop", "truncate"] = "drop"
+    system_prompt: bool = True
+    gpu: str = "H100-80GB"
+    base_model_id: str | None = None  # e.g. Qwen/Qwen3-8B for configs and serving
+
+
+class ValidateConfig(Section):
+    litgpt_venv: str = ".venv-litgpt"
+    run_lora_step: bool = True
+
+
+class ReviewConfig(Section):
+    samples_per_expert: int = Field(50, ge=1)
+    seed: int = 7
+    host: str = "127.0.0.1"
+    port: int = 8765
+
+
+class RunConfig(Section):
+    run_dir: str = "runs/default"
+    inputs: list[str] = Field(default_factory=list)
+    field_map: dict[str, str] = Field(default_factory=dict)
+    experts: str = "configs/experts.yaml"
+    seed: int = 0
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    curate: CurateConfig = Field(default_factory=CurateConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    # where the config file lives; relative paths resolve against the working dir first
+    source_path: str | None = Field(None, exclude=True)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve a path from the config: absolute, else cwd, else next to the config file."""
+        p = Path(path)
+        if p.is_absolute() or p.exists() or not self.source_path:
+            return p
+        beside = Path(self.source_path).parent / p
+        return beside if beside.exists() else p
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    return ".".join("validate" if part == "validate_" else str(part) for part in loc)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`a.b=c` -> (["a", "b"], yaml-parsed c)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {text!r} is not of the form dotted.key=value", key=key or text)
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override value {value!r} is not valid YAML: {exc}", key=key) from None
+    return key.strip().split("."), parsed
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for text in overrides:
+        keys, value = parse_override(text)
+        node = data
+        for k in keys[:-1]:
+            child = node.get(k)
+            if child is None:
+                child = node[k] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"cannot set {'.'.join(keys)}: {k} is not a mapping", key=".".join(keys))
+            node = child
+        node[keys[-1]] = value
+    return data
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", file=str(path)) from None
+
+
+def validate_model(model: type[BaseModel], data: Any, file: str) -> Any:
+    """Validate data against a pydantic model; the first error names file and key path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = _key_path(first["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{first['msg']}{more}", file=file, key=key) from None
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
+    """Load a run config file (or defaults when path is None) and apply overrides."""
+    data: Any = {} if path is None else read_yaml(Path(path))
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError("top level must be a mapping", file=str(path))
+    data = apply_overrides(data, overrides or [])
+    config = validate_model(RunConfig, data, str(path or "<defaults>"))
+    config.source_path = str(path) if path else None
+    return config
+
+
+def dump_config(config: RunConfig) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json", by_alias=True), sort_keys=False)

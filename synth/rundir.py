@@ -1,0 +1,159 @@
+"""The run directory: everything a run made, plus the effective config.
+
+Layout (relative to run_dir):
+  config.yaml              effective config (no secrets: only env var names)
+  segments.jsonl           ingest: usable Segment records
+  quarantine.jsonl         ingest: QuarantinedRecord
+  pairs.jsonl              generate: Pair (appended as calls complete)
+  failures.jsonl           generate: GenerationFailure
+  calls.sqlite             every LLM call (request hash, model, tokens, latency, status)
+  spend.sqlite             budget ledger (reservations and settled spend), survives restarts
+  cache/                   diskcache of LLM responses
+  judgments.sqlite         judge verdicts keyed by pair id, rubric hash, judge model (+history)
+  curated/                 curate outputs (train/val pairs, excluded.jsonl, report)
+  export/                  per-expert datasets, manifest, cards, training configs, serving
+  reports/                 audit, distribution, judge, validation, router, run report (HTML)
+  review/                  review sample and decisions
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from synth.config import RunConfig, dump_config
+from synth.errors import InputError
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class RunDir:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    def ensure(self, *parts: str) -> Path:
+        p = self.path(*parts)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    @property
+    def segments(self) -> Path:
+        return self.path("segments.jsonl")
+
+    @property
+    def quarantine(self) -> Path:
+        return self.path("quarantine.jsonl")
+
+    @property
+    def pairs(self) -> Path:
+        return self.path("pairs.jsonl")
+
+    @property
+    def failures(self) -> Path:
+        return self.path("failures.jsonl")
+
+    @property
+    def calls_db(self) -> Path:
+        return self.path("calls.sqlite")
+
+    @property
+    def spend_db(self) -> Path:
+        return self.path("spend.sqlite")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.path("cache")
+
+    @property
+    def judgments_db(self) -> Path:
+        return self.path("judgments.sqlite")
+
+    @property
+    def reports(self) -> Path:
+        return self.ensure("reports")
+
+    def save_config(self, config: RunConfig) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return atomic_write_text(self.path("config.yaml"), dump_config(config))
+
+
+def open_run(config: RunConfig) -> RunDir:
+    """The run dir of a config, created, with the effective config saved in it."""
+    run = RunDir(config.run_dir)
+    run.save_config(config)
+    return run
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write via a temp file + rename so a kill never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
+    """Write records as JSONL atomically (whole-file outputs)."""
+    lines = [r.model_dump_json() for r in records]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+class JsonlAppender:
+    """Append records one line at a time, flushed per line (crash loses at most one line)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _repair_tail(path)
+        self._fh = path.open("a", encoding="utf-8")
+
+    def append(self, record: BaseModel) -> None:
+        self._fh.write(record.model_dump_json() + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> "JsonlAppender":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _repair_tail(path: Path) -> None:
+    """Cut a partial last line left by a kill -9, so appends start on a fresh line."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        data = fh.read()
+        if data.endswith(b"\n"):
+            return
+        fh.truncate(data.rfind(b"\n") + 1)
+
+
+def read_jsonl(path: Path, model: type[T], *, missing_ok: bool = True) -> Iterator[T]:
+    """Read JSONL records of a model; a torn last line (kill -9) is skipped, others raise."""
+    if not path.exists():
+        if missing_ok:
+            return
+        raise InputError("file not found", file=str(path))
+    with path.open(encoding="utf-8") as fh:
+        lines = fh.readlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield model.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            if number == len(lines) and not line.endswith("\n"):
+                return
+            raise InputError(f"invalid {model.__name__} record: {exc}", file=str(path), line=number) from None
