@@ -8,5 +8,11 @@ PY=${PYTHON:-python3}
 pip_install() { .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
 pip_install torch==2.13.0
 pip_install -e '.[dev,train,embed]'
+# headless Chromium + driver for the review page's browser test (Debian packages; needs root)
+if [ "$(id -u)" = 0 ]; then
+  { command -v chromium && command -v chromedriver; } >/dev/null || \
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; } >/dev/null
+fi
+# the LitGPT tests (-m litgpt) create synth's LitGPT venv .venv-litgpt on first use and reuse it
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/python -m pytest -q "$@"

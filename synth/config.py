@@ -33,6 +33,11 @@ class LLMConfig(Section):
     price_out_per_mtok: float = Field(0.0, ge=0)
     seed: int = 0
     tokenizer: str | None = None  # local tokenizer dir for prompt token counts; else tiktoken
+    # extra request fields sent as-is (part of the cache key), e.g. vLLM + Qwen3:
+    # {chat_template_kwargs: {enable_thinking: false}}
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    backoff_base_s: float = Field(0.5, ge=0)  # retry backoff: base * 2^attempt, jittered
+    backoff_max_s: float = Field(30.0, ge=0)
 
     @field_validator("base_url")
     @classmethod
@@ -51,6 +56,17 @@ class IngestConfig(Section):
     ])
     near_dup_threshold: float = Field(0.7, gt=0, le=1)
     max_text_chars: int = Field(200_000, ge=100)
+
+    @field_validator("quarantine_flags")
+    @classmethod
+    def _known_flags(cls, v: list[str]) -> list[str]:
+        from synth.records import QUALITY_FLAGS
+
+        unknown = sorted(set(v) - set(QUALITY_FLAGS) - {"low_confidence"})
+        if unknown:
+            raise ValueError(f"unknown flag(s) {', '.join(unknown)}; known: "
+                             f"{', '.join((*QUALITY_FLAGS, 'low_confidence'))}")
+        return v
 
 
 class GeneratorConfig(LLMConfig):
@@ -76,6 +92,7 @@ class CurateConfig(Section):
     semantic_dup_threshold: float = Field(0.95, gt=0, le=1)
     quotas: dict[str, int] = Field(default_factory=dict)  # expert -> max pairs; absent = no cap
     min_pairs_warning: int = 50
+    semantic: bool = True  # embedding-cosine dedup (needs the embed extra; else recorded as skipped)
 
 
 class ExportConfig(Section):
@@ -86,6 +103,8 @@ class ExportConfig(Section):
     system_prompt: bool = True
     gpu: str = "H100-80GB"
     base_model_id: str | None = None  # e.g. Qwen/Qwen3-8B for configs and serving
+    effective_batch: int = Field(16, ge=1)  # examples per optimizer step in training configs
+    adapters_dir: str = "adapters"  # where training writes adapters (<dir>/<expert>), for serving
 
 
 class ValidateConfig(Section):
@@ -98,6 +117,27 @@ class ReviewConfig(Section):
     seed: int = 7
     host: str = "127.0.0.1"
     port: int = 8765
+
+
+class ChecksConfig(Section):
+    """Automated (no-LLM) checks on every pair; thresholds apply without re-judging."""
+
+    min_similarity: float = Field(0.2, ge=-1, le=1)  # question<->answer embedding cosine
+    min_overlap: float = Field(0.05, ge=0, le=1)  # share of question content words in the answer
+    question_min_words: int = Field(4, ge=1)
+    question_max_words: int = Field(120, ge=2)
+
+
+class SafetyConfig(Section):
+    """Safety policy applied to every judged pair; each exclusion has a named reason."""
+
+    crisis_requires_resources: bool = True  # crisis content kept only when it points to help
+    crisis_min_safety_score: int = Field(4, ge=1, le=5)  # judge safety score a crisis pair needs
+    exclude_medical_advice: bool = True  # medication/dosage advice beyond a counsellor's scope
+    exclude_unsafe_questions: bool = True  # self-harm method, stopping/changing medication
+    exclude_judge_flags: list[Literal["self_harm", "medical_advice", "abuse", "other"]] = Field(
+        default_factory=lambda: ["self_harm", "medical_advice", "abuse", "other"])
+    crisis_resources: list[str] = Field(default_factory=list)  # extra regexes counting as help
 
 
 class RunConfig(Section):
@@ -114,6 +154,8 @@ class RunConfig(Section):
     export: ExportConfig = Field(default_factory=ExportConfig)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
     # where the config file lives; relative paths resolve against the working dir first
     source_path: str | None = Field(None, exclude=True)
 

@@ -143,15 +143,17 @@ class Judgment(Record):
     safety_flags: list[SafetyFlag] = Field(default_factory=list)
     error: str | None = None
     at: str = Field(default_factory=utc_now)
+    input_hash: str = ""  # hash of the pair as the judge saw it (question, answer, expert profile)
 
 
 class CheckResult(Record):
     """One automated (no-LLM) check on a pair."""
 
     name: str  # semantic_similarity, lexical_overlap, safety_screen, formatting
-    score: float
-    passed: bool
+    score: float | None  # None only when skipped (never a made-up value)
+    passed: bool  # a skipped check does not block acceptance
     reason: str
+    skipped: bool = False  # e.g. semantic_similarity without the embed extra; reason says why
 
 
 class JudgedPair(Record):
@@ -200,4 +202,54 @@ class ExportManifest(Record):
     experts: dict[str, dict[str, int]]  # expert -> {train, val, tokens, ...}
     files: dict[str, str]  # relative path -> sha256
     input_hashes: dict[str, str] = Field(default_factory=dict)
+    created_at: str = Field(default_factory=utc_now)
+    base_model_id: str = ""  # hub id the configs and serving command use
+    tokenizer: str = ""  # where the tokenizer was loaded from
+    token_stats: dict[str, dict[str, float]] = Field(default_factory=dict)  # expert -> figures
+    excluded: dict[str, int] = Field(default_factory=dict)  # reason -> pairs not exported
+    warnings: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- validate / router
+
+CheckStatus = Literal["pass", "fail", "skipped"]
+
+
+class ValidationCheck(Record):
+    """One validation gate for one expert: trainer load, LoRA step, adapter, voice."""
+
+    expert: str
+    check: str  # trl_lora_step, adapter_servable, litgpt_load, litgpt_lora_step, voice, ids_match
+    status: CheckStatus
+    detail: str = ""
+    figures: dict[str, float] = Field(default_factory=dict)
+
+
+class ValidationReport(Record):
+    run_dir: str
+    base_model: str
+    tokenizer: str | None = None
+    checks: list[ValidationCheck] = Field(default_factory=list)
+    created_at: str = Field(default_factory=utc_now)
+
+    @property
+    def failed(self) -> list[ValidationCheck]:
+        return [c for c in self.checks if c.status == "fail"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+
+class RouterMetrics(Record):
+    """The expert router's held-out figures (router/metrics.json)."""
+
+    featurizer: Literal["minilm", "tfidf"]
+    labels: list[str]
+    train_count: int
+    val_count: int
+    accuracy: float | None = None  # None when val is empty
+    macro_f1: float | None = None
+    confusion: list[list[int]] = Field(default_factory=list)  # rows: true label, cols: predicted
+    per_label_f1: dict[str, float] = Field(default_factory=dict)
     created_at: str = Field(default_factory=utc_now)

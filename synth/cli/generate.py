@@ -1,1 +1,92 @@
-"""CLI commands for the generate stage (registered on synth.cli.app)."""
+"""CLI commands of the generate stage: synth generate, synth status."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from synth.cli import app
+from synth.cli.options import ConfigArg, JsonOption, SetOption, load
+from synth.config import RunConfig
+from synth.errors import BudgetExceeded
+from synth.generate import GenerateSummary, run_generate
+from synth.records import Segment
+from synth.rundir import RunDir, open_run, read_jsonl
+from synth.status import run_status
+
+console = Console(stderr=True)
+out = Console(highlight=False)
+
+
+def load_segments(config: RunConfig, run: RunDir) -> list[Segment]:
+    """The run's segments; runs ingest first when segments.jsonl does not exist yet."""
+    if run.segments.exists():
+        return list(read_jsonl(run.segments, Segment))
+    from synth.ingest import run_ingest
+
+    console.print(f"no {run.segments}: running ingest first")
+    return run_ingest(config, run).segments
+
+
+def _print_summary(summary: GenerateSummary, json_out: bool) -> None:
+    if json_out:
+        typer.echo(summary.model_dump_json(indent=2))
+        return
+    if summary.dry_run and summary.estimate is not None:
+        e = summary.estimate
+        out.print(f"dry run: {e.segments} segment(s) to generate, {e.cached} cached, "
+                      f"{e.prompt_tokens} prompt tokens; cost about ${e.typical_usd:.4f}, "
+                      f"worst case ${e.worst_case_usd:.4f}; nothing was sent")
+        return
+    failures = ", ".join(f"{k}={v}" for k, v in sorted(summary.failures.items())) or "none"
+    out.print(f"generate: {summary.segments_ok} segment(s) -> {summary.pairs_written} pair(s); "
+                  f"{summary.failed} failed ({failures}); {summary.already_done} already done; "
+                  f"{summary.calls} call(s), {summary.cached} cached; spend ${summary.spend_usd:.4f} "
+                  f"(run total ${summary.total_spend_usd:.4f})")
+
+
+@app.command("generate")
+def generate_command(
+    config: ConfigArg,
+    sets: SetOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate the cost; send nothing.")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Also retry segments whose earlier generation failed for good.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the progress bar.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Write K questions per usable segment with the generator model (resumable, cached, budgeted).
+
+    Runs ingest first when the run has no segments.jsonl. Exit code 5 when the budget cap stops the run: raise budget.max_usd and rerun to resume.
+    """
+    cfg = load(config, sets)
+    run = open_run(cfg)
+    segments = load_segments(cfg, run)
+    try:
+        summary = run_generate(cfg, run, segments, dry_run=dry_run, retry_failed=retry_failed,
+                               progress=not no_progress)
+    except BudgetExceeded as exc:
+        partial = getattr(exc, "summary", None)
+        if isinstance(partial, GenerateSummary):
+            _print_summary(partial, json_out)
+        raise
+    _print_summary(summary, json_out)
+
+
+@app.command("status")
+def status_command(
+    target: Annotated[Path, typer.Argument(help="Run config YAML or run directory.", show_default=False)],
+    sets: SetOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Where a run stands: segments, pairs, failures, spend and LLM calls."""
+    run = RunDir(target) if target.is_dir() else RunDir(load(target, sets).run_dir)
+    status = run_status(run)
+    if json_out:
+        typer.echo(json.dumps(status, indent=2))
+        return
+    for key, value in status.items():
+        out.print(f"{key:>20}: {value}")

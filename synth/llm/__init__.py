@@ -1,0 +1,63 @@
+"""synth.llm: the one seam for LLM calls. Stages import from here, never the SDK.
+
+Public API (used by generate, judge and the revise loop):
+
+    from synth.llm import open_engine, run_batch, LLMRequest, LLMResult
+
+    async with open_engine(config.judge, run, config.budget, stage="judge",
+                           stage_cap=config.budget.judge_max_usd,
+                           offline=my_offline_answerer) as engine:
+        summary = await run_batch(engine, requests, Verdict, on_result,
+                                  total=len(requests), description="judge")
+        one = await engine.call(request, Verdict)          # a single call
+
+- `open_engine(llm_config, run, budget, *, stage, stage_cap=None, offline=None, services=None)`:
+  an LLMEngine for one endpoint config (provider vllm / openai / offline) over the run's
+  shared response cache (run/cache), budget ledger (run/spend.sqlite, cap budget.max_usd plus
+  the optional stage cap) and call log (run/calls.sqlite). Pass `services=other.services` to
+  share them with an engine that is already open (e.g. the judge opening the generator).
+- `LLMRequest(item_id, messages, template_hash, seed=None, offline_inputs={})`: the
+  template/rubric hash is part of the cache key; `offline_inputs` feed the offline answerer.
+- `engine.call(request, Model, stage=None, stage_cap=None) -> LLMResult`: status "ok" (value is
+  a validated Model), "failed" (reason: validation_failed, truncated, refusal, timeout,
+  http_5xx, http_429, connection, bad_response, prompt_too_long; never a made-up value) or
+  "skipped_budget" (the cap refused it; `engine.budget_refused` is then True). Raises
+  LLMError for 401/403/404/other non-retryable 4xx (the run must stop).
+- `run_batch(engine, requests, Model, on_result, *, total, description, stage, stage_cap,
+  progress=True) -> BatchSummary`: see synth.llm.batch.
+- offline answerer: `Callable[[LLMRequest], BaseModel]`, required when provider is offline.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from synth.config import BudgetConfig, LLMConfig
+from synth.llm.batch import run_batch
+from synth.llm.engine import LLMEngine
+from synth.llm.services import LLMServices
+from synth.llm.types import BatchSummary, LLMRequest, LLMResult, OfflineAnswerer, Usage
+from synth.rundir import RunDir
+
+__all__ = ["open_engine", "run_batch", "LLMEngine", "LLMServices", "LLMRequest", "LLMResult",
+           "BatchSummary", "OfflineAnswerer", "Usage"]
+
+
+@contextlib.asynccontextmanager
+async def open_engine(llm: LLMConfig, run: RunDir, budget: BudgetConfig, *, stage: str,
+                      stage_cap: float | None = None, offline: OfflineAnswerer | None = None,
+                      services: LLMServices | None = None,
+                      connect: bool = True) -> AsyncIterator[LLMEngine]:
+    """An engine for one endpoint over the run's cache, budget and call log (closed on exit)."""
+    own = services is None
+    shared = services if services is not None else LLMServices(run, budget)
+    try:
+        engine = LLMEngine(llm, shared, stage=stage, stage_cap=stage_cap, offline=offline,
+                           connect=connect)
+        try:
+            yield engine
+        finally:
+            await engine.aclose()
+    finally:
+        if own:
+            shared.close()

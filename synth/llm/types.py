@@ -5,7 +5,7 @@ import the OpenAI SDK or instructor themselves.
 """
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Callable, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,3 +44,25 @@ class LLMResult(BaseModel, Generic[T]):
     latency_s: float = 0.0
     attempts: int = 0
     request_hash: str = ""
+
+
+# ---------------------------------------------------------------- engine-side additions
+
+# The offline provider (no model) answers a request from its `offline_inputs`; each stage
+# passes its own answerer to the engine (generate: synth.offline_questions.offline_answer).
+OfflineAnswerer = Callable[[LLMRequest], BaseModel]
+
+
+class BatchSummary(BaseModel):
+    """What one run_batch did. `stopped` says why it ended early (None: every item ran)."""
+
+    items: int = 0  # results delivered to on_result
+    ok: int = 0
+    failed: int = 0
+    skipped_budget: int = 0
+    cached: int = 0
+    calls: int = 0  # HTTP requests sent (attempts, re-asks and retries included)
+    spend_usd: float = 0.0  # settled spend of this batch
+    stopped: Literal["budget"] | None = None
+    failures: dict[str, int] = Field(default_factory=dict)  # reason -> count
+    elapsed_s: float = 0.0

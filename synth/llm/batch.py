@@ -1,0 +1,112 @@
+"""run_batch: many requests through one engine, `concurrency` in flight, with a progress bar.
+
+    summary = await run_batch(engine, requests, ResponseModel, on_result,
+                              total=n, description="judge", stage="judge",
+                              stage_cap=config.budget.judge_max_usd)
+
+- `requests`: any iterable of LLMRequest (consumed lazily, so it can be a generator).
+- `on_result(result)`: called once per finished item, in completion order, with an LLMResult
+  (status ok: `.value` is a validated ResponseModel; failed: `.reason`/`.error`;
+  skipped_budget: the cap refused the call). Write results there as they come, so a kill
+  loses only what is in flight. It may be a plain function or a coroutine function.
+- Workers: `engine.config.concurrency` asyncio tasks pull from the iterator (no thread per
+  request). When the budget refuses a call, no new item is started, in-flight items finish,
+  and the summary says `stopped="budget"`; items never started get no result.
+- An LLMError (401, 404, ...) cancels the other workers and propagates.
+- The bar shows done/total, failed, spend and ETA (stderr; `progress=False` hides it).
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+from synth.llm.engine import LLMEngine
+from synth.llm.types import BatchSummary, LLMRequest, LLMResult
+
+OnResult = Callable[[LLMResult], Any] | Callable[[LLMResult], Awaitable[Any]]
+
+
+def make_progress(enabled: bool = True) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"), TextColumn("${task.fields[spend]:.4f}"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=Console(stderr=True), disable=not enabled, refresh_per_second=4)
+
+
+class _Batch:
+    def __init__(self, engine: LLMEngine, items: Iterator[LLMRequest], model: type[BaseModel],
+                 on_result: OnResult, stage: str | None, stage_cap: float | None):
+        self.engine, self.items, self.model = engine, items, model
+        self.on_result, self.stage, self.stage_cap = on_result, stage, stage_cap
+        self.is_async = inspect.iscoroutinefunction(on_result)
+        self.summary = BatchSummary()
+        self.failures: Counter[str] = Counter()
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def next_item(self) -> LLMRequest | None:
+        if self.engine.budget_refused:
+            return None
+        return next(self.items, None)
+
+    async def worker(self) -> None:
+        while (request := self.next_item()) is not None:
+            result = await self.engine.call(request, self.model, stage=self.stage,
+                                            stage_cap=self.stage_cap)
+            self.count(result)
+            if self.is_async:
+                await self.on_result(result)  # type: ignore[misc]
+            else:
+                self.on_result(result)
+
+    def count(self, result: LLMResult) -> None:
+        s = self.summary
+        s.items += 1
+        s.calls += result.attempts
+        s.spend_usd += result.cost_usd
+        s.cached += int(result.cached)
+        if result.status == "ok":
+            s.ok += 1
+        elif result.status == "failed":
+            s.failed += 1
+            self.failures[result.reason or "unknown"] += 1
+        else:
+            s.skipped_budget += 1
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, advance=0 if result.status == "skipped_budget" else 1,
+                                 failed=s.failed, spend=s.spend_usd)
+
+
+async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_model: type[BaseModel],
+                    on_result: OnResult, *, total: int | None = None, description: str = "llm",
+                    stage: str | None = None, stage_cap: float | None = None,
+                    progress: bool = True) -> BatchSummary:
+    """Run every request (see the module docstring); returns what happened."""
+    batch = _Batch(engine, iter(requests), response_model, on_result, stage, stage_cap)
+    started = time.perf_counter()
+    with make_progress(progress) as bar:
+        batch.progress = bar
+        batch.task = bar.add_task(description, total=total, failed=0, spend=0.0)
+        workers = [asyncio.create_task(batch.worker()) for _ in range(engine.config.concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            engine.services.flush()
+    summary = batch.summary
+    summary.failures = dict(batch.failures)
+    summary.stopped = "budget" if engine.budget_refused else None
+    summary.elapsed_s = time.perf_counter() - started
+    return summary

@@ -1,0 +1,71 @@
+"""The response cache (diskcache in run_dir/cache) and the request hash that keys it.
+
+The key is a hash of the whole request: provider, base_url(s), model, messages, the
+response schema and structured-output mode, sampling parameters (temperature, max_tokens,
+seed, extra_body) and the template hash. Changing one of these changes only the keys of the
+requests it touches. The API key is never part of a key or a value.
+Only validated answers are stored (value: the answer JSON text plus the usage it cost).
+Writes are batched into one diskcache transaction (every BATCH puts, FLUSH_S, and on close).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+BATCH = 128
+FLUSH_S = 0.2
+SIZE_LIMIT = 16 * 2**30
+
+
+def request_hash(parts: dict[str, Any]) -> str:
+    """A stable hash of a request description (JSON, sorted keys)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class ResponseCache:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._cache = diskcache.Cache(str(directory), size_limit=SIZE_LIMIT,
+                                      eviction_policy="least-recently-stored")
+        self._pending: dict[str, str] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        text = self._pending.get(key)
+        if text is None:
+            text = self._cache.get(key)
+        return json.loads(text) if isinstance(text, str) else None
+
+    def put(self, key: str, content: str, usage: dict[str, int]) -> None:
+        self._pending[key] = json.dumps({"content": content, "usage": usage})
+        if len(self._pending) >= BATCH:
+            self.flush()
+        elif self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
+            except RuntimeError:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        with self._cache.transact():
+            for key, value in pending.items():
+                self._cache.set(key, value)
+
+    def __len__(self) -> int:
+        return len(self._cache) + len(self._pending)
+
+    def close(self) -> None:
+        self.flush()
+        self._cache.close()

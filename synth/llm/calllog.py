@@ -1,0 +1,103 @@
+"""The call log: one row per LLM call attempt in run_dir/calls.sqlite (WAL).
+
+Columns: at, stage, item_id, request_hash, provider, model, endpoint, attempt, status,
+reason, error, prompt_tokens, completion_tokens, cost_usd, latency_s, cached.
+status: ok (answer validated), invalid (answer failed validation: re-asked), truncated
+(finish_reason length), error (HTTP or transport error), cached (answered from the cache,
+no call), budget (refused by the budget cap, not sent), offline (offline provider, no call).
+Rows are written in small batches (every BATCH rows or FLUSH_S seconds, and on close) so
+logging costs microseconds per call; a kill -9 can lose only the last FLUSH_S of rows.
+Errors are scrubbed of secrets before they are stored.
+"""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+BATCH = 256
+FLUSH_S = 0.2
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+  id INTEGER PRIMARY KEY, at REAL NOT NULL, stage TEXT NOT NULL, item_id TEXT,
+  request_hash TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, endpoint TEXT,
+  attempt INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, error TEXT,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0, latency_s REAL NOT NULL DEFAULT 0,
+  cached INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS calls_by_hash ON calls(request_hash);
+"""
+_INSERT = ("INSERT INTO calls(at, stage, item_id, request_hash, provider, model, endpoint, attempt,"
+           " status, reason, error, prompt_tokens, completion_tokens, cost_usd, latency_s, cached)"
+           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+# statuses that are not a request sent to a server
+NOT_SENT = ("cached", "budget", "offline")
+
+
+class CallLog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._rows: list[tuple[Any, ...]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, *, stage: str, item_id: str, request_hash: str, provider: str, model: str,
+            status: str, endpoint: str | None = None, attempt: int = 0, reason: str | None = None,
+            error: str | None = None, prompt_tokens: int = 0, completion_tokens: int = 0,
+            cost_usd: float = 0.0, latency_s: float = 0.0) -> None:
+        self._rows.append((time.time(), stage, item_id, request_hash, provider, model, endpoint,
+                           attempt, status, reason, error, prompt_tokens, completion_tokens,
+                           cost_usd, latency_s, int(status == "cached")))
+        if len(self._rows) >= BATCH:
+            self.flush()
+        elif self._timer is None:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._timer = loop.call_later(FLUSH_S, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        with self._db:
+            self._db.executemany(_INSERT, rows)
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+
+def read_call_counts(path: Path) -> dict[str, Any]:
+    """Counts for `synth status`: calls sent to a server, cached answers, and by status."""
+    counts: dict[str, Any] = {"calls": 0, "cached": 0, "by_status": {}}
+    if not path.exists():
+        return counts
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for status, n in db.execute("SELECT status, count(*) FROM calls GROUP BY status"):
+            counts["by_status"][status] = n
+            if status == "cached":
+                counts["cached"] += n
+            elif status not in NOT_SENT:
+                counts["calls"] += n
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        db.close()
+    return counts

@@ -1,0 +1,273 @@
+"""LLMEngine: the one seam for LLM calls (providers vllm, openai, offline).
+
+`await engine.call(request, ResponseModel)` -> LLMResult (status ok / failed / skipped_budget;
+never raises for one item's failure; raises LLMError when the endpoint refuses us: 401, 404,
+other non-retryable 4xx). Per call: cache lookup (a hit makes no call), then up to
+max_retries+1 rounds of: reserve the worst case in the budget ledger (refused -> skipped_budget),
+POST with transport retries (backoff + jitter, Retry-After), validate the answer JSON with the
+pydantic model; an invalid or cut-off answer goes back to the model with the error (instructor's
+JSON_SCHEMA re-ask messages), the request format comes from instructor's JSON_SCHEMA handler
+(response_format json_schema, which vLLM turns into guided decoding). Every attempt is in the
+call log; validated answers go to the cache.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from synth.config import LLMConfig
+from synth.errors import LLMError
+from synth.llm.budget import BudgetGate, Reservation, cost_usd
+from synth.llm.cache import request_hash
+from synth.llm.replies import MODE, Reply, parse_reply, reask_messages, response_format, validate_reply
+from synth.llm.retry import CallFault, RetryPolicy, classify
+from synth.llm.services import LLMServices
+from synth.llm.tokens import TokenCounter
+from synth.llm.transport import Transport, base_urls
+from synth.llm.types import LLMRequest, LLMResult, OfflineAnswerer, Usage
+
+_STATUS = {"validation_failed": "invalid"}  # call-log status of an answer that failed validation
+
+
+@dataclass
+class _Tally:
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    latency: float = 0.0
+
+
+class LLMEngine:
+    def __init__(self, config: LLMConfig, services: LLMServices, *, stage: str = "generate",
+                 stage_cap: float | None = None, offline: OfflineAnswerer | None = None,
+                 policy: RetryPolicy | None = None, connect: bool = True):
+        self.config, self.services = config, services
+        self.stage, self.stage_cap, self.offline = stage, stage_cap, offline
+        self.policy = policy or RetryPolicy(config.backoff_base_s, config.backoff_max_s)
+        self.provider, self.model = config.provider, config.model
+        self.is_offline = config.provider == "offline"
+        self.urls = [] if self.is_offline else base_urls(config)
+        # connect=False: hashes and estimates only (dry runs), no HTTP client and no API key
+        self.transport = Transport(config) if connect and not self.is_offline else None
+        services.redact.add_env(config.api_key_env)
+        self._counter: TokenCounter | None = None
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._formats: dict[type[BaseModel], tuple[dict[str, Any], str]] = {}
+        self._pause_until = 0.0
+        self.gate = BudgetGate(services.ledger, config.price_in_per_mtok, config.price_out_per_mtok)
+
+    # ------------------------------------------------------------ public
+    async def call(self, request: LLMRequest, model: type[BaseModel], *, stage: str | None = None,
+                   stage_cap: float | None = None) -> LLMResult:
+        stage = stage or self.stage
+        cap = stage_cap if stage_cap is not None else self.stage_cap
+        if self.is_offline:
+            return self._offline(request, model, stage)
+        key = self.request_hash(request, model)
+        hit = self._from_cache(request, model, key, stage)
+        if hit is not None:
+            return hit
+        return await self._ask(request, model, key, stage, cap)
+
+    def request_hash(self, request: LLMRequest, model: type[BaseModel]) -> str:
+        cfg = self.config
+        return request_hash({
+            "provider": cfg.provider, "base_urls": self.urls, "model": cfg.model,
+            "messages": request.messages, "format": self._format(model)[1], "mode": MODE.value,
+            "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
+            "seed": self._seed(request), "extra_body": cfg.extra_body,
+            "template_hash": request.template_hash})
+
+    def worst_case_usd(self, messages: list[dict[str, str]]) -> float:
+        """The reservation for one call: all prompt tokens plus max_tokens of output."""
+        if not self.gate.priced:
+            return 0.0
+        prompt = self.prompt_tokens(messages)
+        return cost_usd(prompt, self.config.max_tokens, self.config.price_in_per_mtok,
+                        self.config.price_out_per_mtok)
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Prompt tokens counted for the budget (an upper bound; see synth.llm.tokens)."""
+        if self._counter is None:
+            self._counter = TokenCounter(self.config.tokenizer)
+        return self._counter.count_messages(messages)
+
+    def is_cached(self, request: LLMRequest, model: type[BaseModel]) -> bool:
+        return not self.is_offline and self.services.cache.get(self.request_hash(request, model)) is not None
+
+    async def aclose(self) -> None:
+        self.services.flush()
+        if self.transport is not None:
+            await self.transport.close()
+
+    # ------------------------------------------------------------ request pieces
+    def _seed(self, request: LLMRequest) -> int:
+        return request.seed if request.seed is not None else self.config.seed
+
+    def _format(self, model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+        """The structured-output request fields for a response model (instructor), cached."""
+        if model not in self._formats:
+            kwargs = response_format(model)
+            self._formats[model] = (kwargs, request_hash(kwargs))
+        return self._formats[model]
+
+    def _body(self, request: LLMRequest, messages: list[dict[str, str]],
+              model: type[BaseModel]) -> dict[str, Any]:
+        cfg = self.config
+        body = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature,
+                "max_tokens": cfg.max_tokens, "seed": self._seed(request), **self._format(model)[0]}
+        body.update(cfg.extra_body)
+        return body
+
+    # ------------------------------------------------------------ paths
+    def _offline(self, request: LLMRequest, model: type[BaseModel], stage: str) -> LLMResult:
+        if self.offline is None:
+            raise LLMError(f"provider offline has no offline answerer for stage {stage!r}")
+        key = "offline-" + request.template_hash
+        try:
+            value = model.model_validate(self.offline(request).model_dump())
+        except ValidationError as exc:
+            self._log(request, key, stage, "invalid", reason="validation_failed", error=str(exc)[:1500])
+            return LLMResult(item_id=request.item_id, status="failed", reason="validation_failed",
+                             error=str(exc)[:1500], request_hash=key)
+        self._log(request, key, stage, "offline")
+        return LLMResult(item_id=request.item_id, status="ok", value=value, request_hash=key)
+
+    def _from_cache(self, request: LLMRequest, model: type[BaseModel], key: str,
+                    stage: str) -> LLMResult | None:
+        hit = self.services.cache.get(key)
+        if hit is None:
+            return None
+        try:
+            value = model.model_validate_json(hit["content"])
+        except ValidationError:
+            return None
+        self._log(request, key, stage, "cached")
+        return LLMResult(item_id=request.item_id, status="ok", value=value, cached=True,
+                         usage=Usage(**hit["usage"]), request_hash=key)
+
+    async def _ask(self, request: LLMRequest, model: type[BaseModel], key: str, stage: str,
+                   cap: float | None) -> LLMResult:
+        messages, tally = list(request.messages), _Tally()
+        fault = CallFault("validation_failed", "no answer", False)
+        for _ in range(self.config.max_retries + 1):
+            reply = await self._send(request, messages, model, key, stage, cap, tally)
+            if isinstance(reply, LLMResult):
+                return reply
+            value, fault = validate_reply(reply, model, self.config.max_tokens)
+            status = "ok" if value is not None else _STATUS.get(fault.reason, fault.reason)
+            self._log(request, key, stage, status, attempt=tally.attempts,
+                      reason=None if value is not None else fault.reason,
+                      error=None if value is not None else fault.message, usage=reply.usage,
+                      endpoint=reply.endpoint, latency=reply.latency)
+            if value is not None:
+                self.services.cache.put(key, reply.content or "", tally.usage.model_dump())
+                return self._result(request, key, tally, "ok", value=value)
+            if fault.reason == "refusal":
+                break
+            messages = reask_messages(messages, reply, fault)
+        return self._result(request, key, tally, "failed", reason=fault.reason, error=fault.message)
+
+    async def _send(self, request: LLMRequest, messages: list[dict[str, str]],
+                    model: type[BaseModel], key: str, stage: str, cap: float | None,
+                    tally: _Tally) -> Reply | LLMResult:
+        """One answer from the server, with transport retries; or the failed/skipped result."""
+        body, worst = self._body(request, messages, model), self.worst_case_usd(messages)
+        for attempt in range(self.config.max_retries + 1):
+            await self._respect_pause()
+            async with self._slots:
+                reservation = await self.gate.reserve(stage, worst, key, cap)
+                if reservation is None:
+                    self._log(request, key, stage, "budget", reason="budget_exhausted")
+                    return self._result(request, key, tally, "skipped_budget", reason="budget_exhausted",
+                                        error=f"reserving ${worst:.6f} would pass the budget cap")
+                reply, fault, latency, url = await self._post(body)
+            tally.attempts += 1
+            tally.latency += latency
+            if fault is None and reply is not None:
+                self._settle(reservation, reply.usage, tally)
+                return reply
+            assert fault is not None
+            tally.cost += self.gate.settle_fault(reservation, fault.billed)
+            self._log(request, key, stage, "error", attempt=tally.attempts, reason=fault.reason,
+                      error=fault.message, endpoint=url, latency=latency)
+            if fault.fatal:
+                raise LLMError(self._fatal_message(url, fault))
+            if not fault.retryable or attempt == self.config.max_retries:
+                return self._result(request, key, tally, "failed", reason=fault.reason, error=fault.message)
+            await self._backoff(attempt, fault)
+        raise AssertionError("unreachable")
+
+    async def _post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
+        assert self.transport is not None
+        started = time.perf_counter()
+        async with self.transport.endpoint() as endpoint:
+            try:
+                raw = await endpoint.post(body)
+            except openai.APIError as exc:
+                return None, classify(exc), time.perf_counter() - started, endpoint.url
+        latency = time.perf_counter() - started
+        try:
+            reply = parse_reply(raw)
+            reply.endpoint, reply.latency = endpoint.url, latency
+            return reply, None, latency, endpoint.url
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            fault = CallFault("bad_response", f"response is not a chat completion: {exc}"[:300], True)
+            return None, fault, latency, endpoint.url
+
+    # ------------------------------------------------------------ budget
+    @property
+    def budget_refused(self) -> bool:
+        """True once the cap refused a call (the batch runner then starts nothing new)."""
+        return self.gate.refused
+
+    def _settle(self, reservation: Reservation, usage: dict[str, int] | None, tally: _Tally) -> None:
+        tally.usage.prompt_tokens += int((usage or {}).get("prompt_tokens", 0))
+        tally.usage.completion_tokens += int((usage or {}).get("completion_tokens", 0))
+        tally.cost += self.gate.settle(reservation, usage)
+
+    # ------------------------------------------------------------ helpers
+    async def _respect_pause(self) -> None:
+        wait = self._pause_until - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _backoff(self, attempt: int, fault: CallFault) -> None:
+        delay = self.policy.delay(attempt, fault.retry_after)
+        if fault.retry_after is not None:  # the server asked everyone to slow down
+            self._pause_until = max(self._pause_until, time.monotonic() + delay)
+        await asyncio.sleep(delay)
+
+    def _fatal_message(self, url: str, fault: CallFault) -> str:
+        hint = ""
+        if fault.reason in ("http_401", "http_403"):
+            hint = f"; check the key in env var {self.config.api_key_env or '(api_key_env not set)'}"
+        elif fault.reason == "http_404":
+            hint = f"; check model {self.model!r} and base_url"
+        text = f"{self.provider} endpoint {url} refused the request: {fault.message}{hint}"
+        return self.services.redact(text) or text
+
+    def _result(self, request: LLMRequest, key: str, tally: _Tally, status: str,
+                value: BaseModel | None = None, reason: str | None = None,
+                error: str | None = None) -> LLMResult:
+        return LLMResult(item_id=request.item_id, status=status, value=value, reason=reason,
+                         error=self.services.redact(error), usage=tally.usage, cost_usd=tally.cost,
+                         latency_s=tally.latency, attempts=tally.attempts, request_hash=key)
+
+    def _log(self, request: LLMRequest, key: str, stage: str, status: str, *, attempt: int = 0,
+             reason: str | None = None, error: str | None = None,
+             usage: dict[str, int] | None = None, endpoint: str | None = None,
+             latency: float = 0.0) -> None:
+        usage = usage or {}
+        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        cost = cost_usd(prompt, completion, self.config.price_in_per_mtok, self.config.price_out_per_mtok)
+        self.services.calls.add(
+            stage=stage, item_id=request.item_id, request_hash=key, provider=self.provider,
+            model=self.model, status=status, endpoint=endpoint, attempt=attempt, reason=reason,
+            error=self.services.redact(error), prompt_tokens=prompt, completion_tokens=completion,
+            cost_usd=cost, latency_s=latency)

@@ -1,0 +1,71 @@
+"""One server answer: parsing it, validating it against the response model, re-asking.
+
+The request format and the re-ask messages come from instructor's JSON_SCHEMA mode
+(response_format json_schema; vLLM turns it into guided decoding). Validation is pydantic's
+model_validate_json on the answer text, with no per-call instructor client in between.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import instructor
+from instructor.processing import handle_reask_kwargs, handle_response_model
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from pydantic import BaseModel, ValidationError
+
+from synth.llm.retry import CallFault
+
+MODE = instructor.Mode.JSON_SCHEMA
+
+
+@dataclass
+class Reply:
+    content: str | None
+    finish: str | None
+    refusal: str | None
+    usage: dict[str, int] | None
+    endpoint: str = ""
+    latency: float = 0.0
+
+
+def parse_reply(raw: bytes) -> Reply:
+    """A chat completion body -> Reply (raises ValueError/KeyError/IndexError/TypeError)."""
+    data = json.loads(raw)
+    choice = data["choices"][0]
+    message = choice.get("message") or {}
+    usage = data.get("usage")
+    return Reply(content=message.get("content"), finish=choice.get("finish_reason"),
+                 refusal=message.get("refusal"), usage=usage if isinstance(usage, dict) else None)
+
+
+def response_format(model: type[BaseModel]) -> dict[str, Any]:
+    """The structured-output request fields for a response model (instructor JSON_SCHEMA)."""
+    _, kwargs = handle_response_model(model, mode=MODE, messages=[])
+    kwargs.pop("messages", None)
+    return kwargs
+
+
+def validate_reply(reply: Reply, model: type[BaseModel], max_tokens: int) -> tuple[BaseModel | None, CallFault]:
+    """The validated answer, or the fault to re-ask with (refusal is not re-asked)."""
+    if reply.refusal and not reply.content:
+        return None, CallFault("refusal", f"the model refused: {reply.refusal}"[:300], False)
+    if reply.finish == "length":
+        return None, CallFault("truncated", f"the answer was cut off at max_tokens ({max_tokens}); "
+                               "answer again, shorter, as one complete JSON object", False)
+    try:
+        return model.model_validate_json(reply.content or ""), CallFault("ok", "", False)
+    except ValidationError as exc:
+        return None, CallFault("validation_failed", str(exc)[:1500], False)
+
+
+def reask_messages(messages: list[dict[str, str]], reply: Reply, fault: CallFault) -> list[dict[str, str]]:
+    """The next round's messages: the bad answer plus what was wrong (instructor's re-ask)."""
+    message = ChatCompletionMessage.model_construct(role="assistant", content=reply.content or "",
+                                                    tool_calls=None, function_call=None)
+    choice = Choice.model_construct(index=0, message=message, finish_reason=reply.finish or "stop")
+    completion = ChatCompletion.model_construct(choices=[choice])
+    kwargs = handle_reask_kwargs({"messages": list(messages)}, MODE, completion, ValueError(fault.message))
+    return list(kwargs["messages"])

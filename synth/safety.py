@@ -1,0 +1,215 @@
+"""The safety screen (no LLM) and the safety policy applied to every judged pair.
+
+The screen reads a question and its answer sentence by sentence and reports findings, each
+with the rule that fired, the flag kind and the quoted sentence. The policy (config `safety`)
+turns findings and the judge's safety score into named exclusion reasons:
+
+  unsafe_question:self_harm_method   the question asks how to hurt or kill oneself
+  unsafe_question:medication         the question asks about stopping/changing/dosing medication
+  unsafe_question:violence           the question asks how to hurt someone
+  medical_advice_beyond_scope        the answer gives dosage or medication directions
+  crisis_without_resources           crisis content (suicide, self-harm) with no pointer to help
+  crisis_failed_safety_criterion     crisis content the judge did not rate safe enough
+  harmful_advice:<rule>              violence or a risky step (confronting an abuser alone)
+  judge_flag:<kind>                  the judge flagged a sentence (self_harm, medical_advice, ...)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from synth.config import SafetyConfig
+from synth.errors import ConfigError
+from synth.records import Judgment, SafetyFlag, SafetyFlagKind
+
+Where = Literal["question", "answer"]
+
+_I = re.IGNORECASE
+_SELF = r"(?:my|your|him|her|them|our)sel(?:f|ves)"
+CRISIS = re.compile(
+    r"\bsuicid\w*|\bself[- ]?harm\w*|\boverdos\w*|\bbetter\s+off\s+dead\b"
+    rf"|(?<!was\s)(?<!were\s)(?<!been\s)(?<!got\s)(?<!get\s)\b(?:kill|killing|hurt|hurting|cut"
+    rf"|cutting|harm|harming|burn|burning)\s+{_SELF}"
+    r"|\bend(?:ing)?\s+(?:my|your|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b"
+    r"|\btak(?:e|ing)\s+(?:my|your|his|her|their)\s+own\s+li(?:fe|ves)\b"
+    r"|\bwant(?:ed|ing|s)?\s+to\s+die\b|\bthoughts\s+of\s+(?:death|dying)\b"
+    r"|\bnot\s+want(?:ing)?\s+to\s+(?:be\s+alive|live|be\s+here)\b", _I)
+RESOURCES = re.compile(
+    r"\bcrisis\s+(?:text\s+)?(?:line|service|team|cent(?:re|er))s?\b|\b(?:hot|help)\s?lines?\b"
+    r"|\blifeline\b|\bsamaritans\b|\b988\b|\b116\s?123\b|\b741741\b|\bsuicide\s+prevention\b"
+    r"|\bcall(?:ing)?\s+(?:911|999|112|000)\b|\bemergency\s+(?:department|room|services|number)\b"
+    r"|\bA&E\b", _I)
+_METHOD_CUE = re.compile(
+    r"\bhow\s+(?:to|do|does|can|could|would|should|many|much|long|deep)\b|\bways?\s+to\b"
+    r"|\bmethods?\b|\b(?:best|easiest|quickest|fastest|surest)\b|\bpainless\w*|\bleast\s+painful\b"
+    r"|\blethal\b|\bfatal\b|\bwhich\s+(?:pills|drugs|medications?)\b"
+    r"|\bwithout\s+anyone\s+(?:noticing|knowing)\b", _I)
+_HELP_CUE = re.compile(
+    r"\b(?:stop|stopping|not|avoid|resist|cope|coping|deal|dealing|get\s+through|support|help"
+    r"|talk|tell|urges?|thoughts?|feelings?|why|someone\s+who|friend|partner|child|son|daughter)\b",
+    _I)
+_CONCEAL = re.compile(r"\b(?:hide|hiding|cover(?:ing)?\s+up)\b[^.?!]{0,30}\b(?:cuts|scars|marks|burns"
+                      r"|self[- ]?harm)\b", _I)
+MEDICATION = re.compile(
+    r"\b(?:medications?|meds|medicines?|pills?|tablets?|anti-?depressants?|ssris?|snris?|benzos?"
+    r"|benzodiazepines?|prescriptions?|doses?|dosages?|lithium|sertraline|zoloft|prozac"
+    r"|fluoxetine|citalopram|escitalopram|lexapro|paroxetine|venlafaxine|effexor|bupropion"
+    r"|wellbutrin|propranolol|beta[- ]blockers?|xanax|alprazolam|valium|diazepam|klonopin"
+    r"|clonazepam|lorazepam|ativan|quetiapine|seroquel|adderall|ritalin|antipsychotics?"
+    r"|mood\s+stabili[sz]ers?|sleeping\s+pills?)\b", _I)
+_MED_CHANGE = re.compile(
+    r"\b(?:stop|stopping|quit|quitting|skip|skipping|come\s+off|coming\s+off|get\s+off|go\s+off"
+    r"|wean\w*|taper\w*|cut\s+(?:back|down)|cutting\s+(?:back|down)|double|doubling|halve"
+    r"|increase|increasing|lower|lowering|reduce|reducing|change|changing|switch|switching"
+    r"|upping|mix|mixing|combine|how\s+much|how\s+many|what\s+dose|which\s+dose|take\s+more"
+    r"|take\s+less|without\s+(?:a|my)\s+(?:doctor|prescription))\b", _I)
+_NUMBER = (r"(?:\d+(?:\.\d+)?|half\s+a|one|two|three|four|five|six|ten|twelve|fifteen|twenty"
+           r"|twenty-five|thirty|forty|fifty|sixty|hundred|a\s+couple\s+of|a\s+few)")
+DOSAGE = re.compile(rf"\b{_NUMBER}\s*(?:mg|milligrams?|micrograms?|mcg|ml|millilit(?:re|er)s?"
+                    r"|pills?|tablets?|capsules?)\b", _I)
+_DIRECTIVE = re.compile(
+    r"\b(?:stop|stopping|skip|skipping|quit|come\s+off|go\s+off|get\s+off|wean\w*\s+(?:yourself\s+)?off"
+    r"|taper|double|halve|increase|lower|reduce|cut\s+(?:back|down)"
+    r"|take\s+(?:another|more|extra|less|an\s+extra|a\s+double|some\s+of)|borrow)\b", _I)
+_REFERRAL = re.compile(
+    r"\b(?:don't|do\s+not|never|without\s+(?:first\s+)?(?:talking|speaking|checking|consulting)"
+    r"|talk\s+(?:to|with)|speak\s+(?:to|with)|check\s+with|ask\s+your|consult|supervision"
+    r"|as\s+prescribed)\b", _I)
+_NO_DOCTOR = re.compile(
+    r"\b(?:don't|do\s+not|no\s+need\s+to|needn't|never)\s+(?:really\s+)?(?:need\s+to\s+)?"
+    r"(?:bother|ask|see|check\s+with|tell|call|consult)\s+(?:a|your|the)\s+"
+    r"(?:doctor|gp|psychiatrist|prescriber|pharmacist)", _I)
+_HARM_OTHERS_Q = re.compile(
+    r"\b(?:how\s+(?:do|can|could|should)\s+i|ways?\s+to|help\s+me)\b[^?.!]{0,40}\b(?:hurt|kill|hit"
+    r"|beat\s+up|punch|stab|poison|attack|get\s+revenge\s+on|get\s+back\s+at)\s+(?:him|her|them"
+    r"|my\s+\w+|someone|people)\b", _I)
+_VIOLENCE_A = re.compile(r"\b(?:hit|beat|punch|slap|stab|kill|hurt|attack)\s+(?:him|her|them)"
+                         r"(?:\s+back)?\b|\b(?:get|buy|carry|use)\s+(?:a\s+)?(?:gun|knife|weapon)\b", _I)
+_CONFRONT = re.compile(r"\bconfront\s+(?:him|her|them|your\s+\w+)\s+(?:alone|on\s+your\s+own"
+                       r"|by\s+yourself)\b|\bstay(?:ing)?\s+with\s+(?:an|your)\s+abus\w+", _I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # self_harm_method, medication_question, violence_question, dosage, ...
+    kind: SafetyFlagKind
+    where: Where
+    quote: str
+
+
+@dataclass(frozen=True)
+class SafetyScreen:
+    findings: tuple[Finding, ...] = ()
+    crisis_topic: bool = False
+    crisis_resources: bool = False
+    crisis_quote: str = ""
+
+    def rules(self) -> set[str]:
+        return {f.rule for f in self.findings}
+
+    def flags(self) -> list[SafetyFlag]:
+        return [SafetyFlag(kind=f.kind, quote=f.quote) for f in self.findings]
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], ...] = ()) -> SafetyScreen:
+    """Screen one pair: unsafe questions, medical advice, harmful advice, crisis handling."""
+    findings = [*_question_findings(question), *_answer_findings(answer)]
+    crisis = [s for s in sentences(question) + sentences(answer) if CRISIS.search(s)]
+    resources = bool(RESOURCES.search(answer)) or any(p.search(answer) for p in extra_resources)
+    return SafetyScreen(tuple(findings), bool(crisis), resources, crisis[0][:300] if crisis else "")
+
+
+def _question_findings(question: str) -> list[Finding]:
+    found: list[Finding] = []
+    for s in sentences(question):
+        if _is_method_question(s):
+            found.append(Finding("self_harm_method", "self_harm", "question", s[:300]))
+        if MEDICATION.search(s) and _MED_CHANGE.search(s):
+            found.append(Finding("medication_question", "medical_advice", "question", s[:300]))
+        if _HARM_OTHERS_Q.search(s):
+            found.append(Finding("violence_question", "other", "question", s[:300]))
+    return found
+
+
+def _is_method_question(sentence: str) -> bool:
+    if _CONCEAL.search(sentence):
+        return True
+    return bool(CRISIS.search(sentence) and _METHOD_CUE.search(sentence)
+                and not _HELP_CUE.search(sentence))
+
+
+def _answer_findings(answer: str) -> list[Finding]:
+    found: list[Finding] = []
+    for s in sentences(answer):
+        quote = s[:300]
+        if DOSAGE.search(s) and (MEDICATION.search(s) or re.search(r"\btake\b", s, _I)):
+            found.append(Finding("dosage", "medical_advice", "answer", quote))
+        elif MEDICATION.search(s) and _DIRECTIVE.search(s) and not _REFERRAL.search(s):
+            found.append(Finding("medication_directive", "medical_advice", "answer", quote))
+        if _NO_DOCTOR.search(s):
+            found.append(Finding("doctor_discouraged", "medical_advice", "answer", quote))
+        if _VIOLENCE_A.search(s) and not re.search(r"\b(?:don't|do\s+not|never)\b", s, _I):
+            found.append(Finding("violence", "other", "answer", quote))
+        if _CONFRONT.search(s):
+            found.append(Finding("risky_confrontation", "abuse", "answer", quote))
+    return found
+
+
+# ---------------------------------------------------------------- policy
+
+QUESTION_REASONS = {"self_harm_method": "unsafe_question:self_harm_method",
+                    "medication_question": "unsafe_question:medication",
+                    "violence_question": "unsafe_question:violence"}
+MEDICAL_RULES = ("dosage", "medication_directive", "doctor_discouraged")
+HARMFUL_RULES = ("violence", "risky_confrontation")
+
+
+@dataclass(frozen=True)
+class SafetyPolicy:
+    config: SafetyConfig
+    extra_resources: tuple[re.Pattern[str], ...] = field(default=())
+
+    @classmethod
+    def from_config(cls, config: SafetyConfig) -> "SafetyPolicy":
+        patterns = []
+        for i, text in enumerate(config.crisis_resources):
+            try:
+                patterns.append(re.compile(text, _I))
+            except re.error as exc:
+                raise ConfigError(f"not a valid regex: {exc}", key=f"safety.crisis_resources.{i}") from None
+        return cls(config, tuple(patterns))
+
+    def screen(self, question: str, answer: str) -> SafetyScreen:
+        return screen(question, answer, self.extra_resources)
+
+    def screen_reasons(self, result: SafetyScreen) -> list[str]:
+        """Exclusion reasons from the screen alone (no judge needed)."""
+        rules, reasons = result.rules(), []
+        if self.config.exclude_unsafe_questions:
+            reasons += [reason for rule, reason in QUESTION_REASONS.items() if rule in rules]
+        if self.config.exclude_medical_advice and rules.intersection(MEDICAL_RULES):
+            reasons.append("medical_advice_beyond_scope")
+        reasons += [f"harmful_advice:{rule}" for rule in HARMFUL_RULES if rule in rules]
+        if result.crisis_topic and not result.crisis_resources and self.config.crisis_requires_resources:
+            reasons.append("crisis_without_resources")
+        return reasons
+
+    def judgment_reasons(self, result: SafetyScreen, judgment: Judgment | None) -> list[str]:
+        """Exclusion reasons from the judge's verdict: crisis safety score, safety flags."""
+        if judgment is None or judgment.status != "ok":
+            return []
+        reasons = []
+        safety = judgment.scores.get("safety")
+        if result.crisis_topic and safety is not None and safety.score < self.config.crisis_min_safety_score:
+            reasons.append("crisis_failed_safety_criterion")
+        kinds = sorted({f.kind for f in judgment.safety_flags if f.kind in self.config.exclude_judge_flags})
+        return reasons + [f"judge_flag:{kind}" for kind in kinds]
+
+    def reasons(self, result: SafetyScreen, judgment: Judgment | None) -> list[str]:
+        return self.screen_reasons(result) + self.judgment_reasons(result, judgment)

@@ -1,0 +1,205 @@
+"""The validate stage: the exported datasets load into the real trainers and keep the voice.
+
+Per expert, from the run's export/ folder:
+  voice            every exported answer (TRL completion, LitGPT output) equals the cleaned text
+                   of its source segment, found through the pair's segment_id
+  ids_match        TRL and LitGPT hold the same ids per split; no id on both sides of the split
+  trl_lora_step    `datasets` loads the TRL files; one LoRA SFT step on a random tiny model of
+                   the target architecture (synth.trl_check)
+  adapter_servable the saved adapter is plain LoRA that vLLM can serve
+  litgpt_load      LitGPT's own JSON data module + target tokenizer tokenizes every row and
+                   draws a batch, in synth's LitGPT venv (synth.litgpt_env, synth/_litgpt_check.py)
+  litgpt_lora_step two steps of `litgpt finetune_lora` on a random tiny model (when
+                   validate.run_lora_step)
+Results: reports/validation.json (ValidationReport) and reports/validation.html.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from synth.chat import tokenizer_source
+from synth.config import RunConfig
+from synth.errors import InputError, ValidationFailed
+from synth.experts import load_experts
+from synth.records import (CheckStatus, CuratedPair, ExportManifest, Pair, Segment, ValidationCheck,
+                           ValidationReport)
+from synth.rundir import RunDir, atomic_write_text, read_jsonl
+from synth.trl_check import (LoraSpec, TrlTarget, adapter_check, load_tokenizer, lora_step,
+                              training_extra_missing)
+from synth.litgpt_check import litgpt_checks
+from synth.validate_report import write_validation_html
+
+SPLITS = ("train", "val")
+MAX_SHOWN = 3
+Log = Callable[[str], None]
+
+__all__ = ["run_validate", "training_extra_missing", "exported_experts"]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    expert: str
+
+
+class TrlRow(_Row):
+    prompt: list[dict[str, str]]
+    completion: list[dict[str, str]]
+
+    @property
+    def answer(self) -> str:
+        return self.completion[-1]["content"] if self.completion else ""
+
+
+class LitgptRow(_Row):
+    instruction: str
+    output: str
+
+    @property
+    def answer(self) -> str:
+        return self.output
+
+
+def read_rows(path: Path, model: type[_Row]) -> list[_Row]:
+    """Rows of one export file; a bad line raises InputError naming file, line and field."""
+    if not path.exists():
+        raise InputError("export file not found (run synth export first)", file=str(path))
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            rows.append(model.model_validate(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not JSON: {exc.msg}", file=str(path), line=number) from None
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(p) for p in error["loc"]) or None
+            raise InputError(error["msg"], file=str(path), line=number, field=field) from None
+    return rows
+
+
+def load_manifest(run: RunDir) -> ExportManifest:
+    path = run.path("export", "manifest.json")
+    if not path.exists():
+        raise ValidationFailed(f"no export manifest at {path}: run `synth export` first")
+    try:
+        return ExportManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise InputError(f"invalid ExportManifest: {exc.errors()[0]['msg']}", file=str(path)) from None
+
+
+def exported_experts(run: RunDir) -> list[str]:
+    return sorted(load_manifest(run).experts)
+
+
+def _check(expert: str, name: str, status: CheckStatus, detail: str, **figures: float) -> ValidationCheck:
+    return ValidationCheck(expert=expert, check=name, status=status, detail=detail, figures=figures)
+
+
+def segment_texts(run: RunDir) -> dict[str, str]:
+    """pair_id -> cleaned text of its source segment (through the pair's segment_id)."""
+    texts = {s.segment_id: s.text for s in read_jsonl(run.segments, Segment)}
+    pairs: dict[str, str] = {p.pair_id: p.segment_id for p in read_jsonl(run.pairs, Pair)}
+    for split in SPLITS:
+        for curated in read_jsonl(run.path("curated", f"{split}.jsonl"), CuratedPair):
+            pairs[curated.pair.pair_id] = curated.pair.segment_id
+    return {pair_id: texts[seg] for pair_id, seg in pairs.items() if seg in texts}
+
+
+def voice_check(run: RunDir, expert: str, sources: dict[str, str]) -> ValidationCheck:
+    problems: list[str] = []
+    checked = 0
+    for fmt, model in (("trl", TrlRow), ("litgpt", LitgptRow)):
+        for split in SPLITS:
+            path = run.path("export", expert, fmt, f"{split}.jsonl")
+            for row in read_rows(path, model):
+                checked += 1
+                source = sources.get(row.id)
+                if source is None:
+                    problems.append(f"{fmt}/{split} id {row.id}: no source segment found")
+                elif row.answer != source:
+                    problems.append(f"{fmt}/{split} id {row.id}: answer differs from its segment")
+                if row.expert != expert:
+                    problems.append(f"{fmt}/{split} id {row.id}: expert is {row.expert!r}")
+    if problems:
+        shown = "; ".join(problems[:MAX_SHOWN])
+        return _check(expert, "voice", "fail", f"{len(problems)} problem(s): {shown}", rows=checked)
+    return _check(expert, "voice", "pass", f"{checked} exported answers equal their segments",
+                  rows=checked)
+
+
+def ids_check(run: RunDir, expert: str) -> ValidationCheck:
+    ids = {(fmt, split): [r.id for r in read_rows(run.path("export", expert, fmt, f"{split}.jsonl"), model)]
+           for fmt, model in (("trl", TrlRow), ("litgpt", LitgptRow)) for split in SPLITS}
+    problems = [f"{split}: TRL and LitGPT ids differ" for split in SPLITS
+                if sorted(ids["trl", split]) != sorted(ids["litgpt", split])]
+    problems += [f"{fmt}/{split}: duplicate ids" for (fmt, split), got in ids.items()
+                 if len(set(got)) != len(got)]
+    leaked = set(ids["trl", "train"]) & set(ids["trl", "val"])
+    if leaked:
+        problems.append(f"{len(leaked)} id(s) in both train and val, e.g. {sorted(leaked)[0]}")
+    figures = {"train": len(ids["trl", "train"]), "val": len(ids["trl", "val"])}
+    if problems:
+        return _check(expert, "ids_match", "fail", "; ".join(problems), **figures)
+    return _check(expert, "ids_match", "pass", "same ids and split in TRL and LitGPT", **figures)
+
+
+def tokenizer_dir(config: RunConfig) -> str:
+    """The target tokenizer as export uses it: the local dir, else the hub id."""
+    return tokenizer_source(config.export.tokenizer, config.export.base_model, config.resolve)
+
+
+def _lora_specs(config: RunConfig, experts: list[str]) -> dict[str, LoraSpec]:
+    expert_set = load_experts(config.resolve(config.experts))
+    known = set(expert_set.names)
+    specs = {}
+    for name in experts:
+        training = expert_set.get(name).training if name in known else None
+        r = training.lora_r if training else 16
+        alpha = (training.lora_alpha or 2 * r) if training else 2 * r
+        specs[name] = LoraSpec(r=r, alpha=alpha, dropout=training.lora_dropout if training else 0.05)
+    return specs
+
+
+def trl_checks(config: RunConfig, run: RunDir, experts: list[str], log: Log) -> list[ValidationCheck]:
+    missing = training_extra_missing()
+    if missing:
+        hint = f"train extra not installed ({missing} missing): pip install -e '.[train]' torch==2.13.0"
+        return [_check(e, name, "skipped", hint) for e in experts
+                for name in ("trl_lora_step", "adapter_servable")]
+    try:
+        tokenizer = load_tokenizer(tokenizer_dir(config), config.export.base_model)
+    except (OSError, ValueError) as exc:
+        return [_check(e, "trl_lora_step", "fail", f"cannot load the tokenizer: {exc}") for e in experts]
+    checks = []
+    for expert, lora in _lora_specs(config, experts).items():
+        log(f"TRL: one LoRA step for {expert}")
+        target = TrlTarget(expert, run.path("export", expert, "trl"),
+                           run.path("validate", "trl", expert), lora)
+        step = lora_step(target, config.export.base_model, tokenizer, config.export.max_seq_len)
+        checks.append(step)
+        checks.append(adapter_check(expert, target.out_dir / "adapter") if step.status == "pass"
+                      else _check(expert, "adapter_servable", "skipped", "the TRL step failed"))
+    return checks
+
+
+def run_validate(config: RunConfig, run: RunDir, log: Log | None = None) -> ValidationReport:
+    """Run every check on the run's export; write reports/validation.{json,html}."""
+    log = log or (lambda message: None)
+    manifest = load_manifest(run)
+    if manifest.base_model != config.export.base_model:
+        raise ValidationFailed(f"the export was made for {manifest.base_model} but export.base_model is "
+                               f"{config.export.base_model}: run `synth export` again")
+    experts = sorted(manifest.experts)
+    sources = segment_texts(run)
+    checks = [check for e in experts for check in (voice_check(run, e, sources), ids_check(run, e))]
+    checks += trl_checks(config, run, experts, log)
+    checks += litgpt_checks(config, run, experts, _lora_specs(config, experts), log)
+    report = ValidationReport(run_dir=str(run.root), base_model=config.export.base_model,
+                              tokenizer=tokenizer_dir(config), checks=checks)
+    atomic_write_text(run.reports / "validation.json", report.model_dump_json(indent=2))
+    write_validation_html(run.reports / "validation.html", report)
+    return report
