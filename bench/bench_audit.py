@@ -31,6 +31,7 @@ QUIRKS = ["[Music] um", "I I I", "&amp;", "email me at someone.example@example.c
 
 def sentence(rng: random.Random) -> str:
     words = rng.choices(VOCAB, k=rng.randint(8, 18))
+    words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # no accidental stutters
     return " ".join(words).capitalize() + "."
 
 

@@ -84,10 +84,10 @@ def load_check(export_dir: Path, tokenizer: Tokenizer, spec: dict) -> dict:
     missing = {"input_ids", "labels", "token_counts"} - set(batch)
     if missing:
         problems.append(f"batch lacks {sorted(missing)}")
-    figures = dict(train_rows=len(data.train_dataset), val_rows=len(data.test_dataset),
-                   train_tokens=train_tokens, val_tokens=val_tokens,
-                   batch_rows=int(batch["input_ids"].shape[0]),
-                   batch_len=int(batch["input_ids"].shape[1]))
+    figures = {"train_rows": len(data.train_dataset), "val_rows": len(data.test_dataset),
+                   "train_tokens": train_tokens, "val_tokens": val_tokens,
+                   "batch_rows": int(batch["input_ids"].shape[0]),
+                   "batch_len": int(batch["input_ids"].shape[1])}
     if problems:
         shown = "; ".join(problems[:MAX_BAD_IDS])
         return check("fail", f"{len(problems)} row(s) fail in LitGPT: {shown}", **figures)

@@ -12,16 +12,16 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from synth.textstats import STUTTER_OK, TextProfile, profile
+
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _TAG = re.compile(
     r"[\[(](?:music|applause|laughter|laughs|laughing|inaudible|crosstalk|silence|noise|"
     r"background noise|cheering|sighs?|coughs?|music playing|upbeat music|soft music)[\])]|♪+",
     re.IGNORECASE)
 _FILLER = re.compile(r"(?<![\w'])(?:u+m+|u+h+|e+rm+|u+hm+|h+m+|m+hm+)(?![\w'])[,.]?", re.IGNORECASE)
-_STUTTER_WORDS = {"that", "had", "is", "no", "very", "bye", "yeah", "ha", "so", "do", "well", "really"}
 _STUTTER = re.compile(r"(?<![\w'])([\w']+)(?:\s+\1(?![\w']))+", re.IGNORECASE)
 _STUTTER_PAIR = re.compile(r"(?<![\w'])([\w']+\s+[\w']+)(?:\s+\1(?![\w']))+", re.IGNORECASE)
-_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 _DOUBLE_PUNCT = re.compile(r"([,;:])\s*([,.;:!?])")
 
@@ -30,6 +30,8 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\
 _HELPLINE = re.compile(r"crisis|help ?line|hotline|lifeline|samaritans|988|emergency|suicide|"
                        r"text line|support line|call or text", re.IGNORECASE)
 _CAP = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*"
+_THREE_DIGITS = re.compile(r"\d\d\d")
+_TWO_CAPS = re.compile(r"[A-Z][a-z]+[-' ]+[A-Z][a-z]")
 _NAME = re.compile(
     r"(?i:\b(?:my name is|my name's|i'm called|i am called|this is from|this is|comment from|"
     r"message from|email from|letter from|question from|from|named|called|call|email|text|"
@@ -50,37 +52,41 @@ class CleanResult:
     redactions: dict[str, int] = field(default_factory=dict)
     had_entities: bool = False
     had_artifacts: bool = False
+    profile: TextProfile | None = None  # word statistics of the cleaned text
 
 
 def unescape_entities(text: str) -> tuple[str, bool]:
-    if not _ENTITY.search(text):
+    if "&" not in text or not _ENTITY.search(text):
         return text, False
     once = html.unescape(text)
     return (html.unescape(once) if _ENTITY.search(once) else once), True
 
 
-def has_artifacts(text: str) -> bool:
-    return bool(_TAG.search(text) or _FILLER.search(text) or _stutters(text))
+def _has_tags(text: str) -> bool:
+    return ("[" in text or "(" in text or "♪" in text) and bool(_TAG.search(text))
 
 
-def _stutters(text: str) -> list[str]:
-    return [m.group(0) for m in _STUTTER.finditer(text) if m.group(1).lower() not in _STUTTER_WORDS]
+def has_artifacts(text: str, stats: TextProfile | None = None) -> bool:
+    """[Music]-style tags, fillers (um, uh, erm) or stutters ("I I", "the the")."""
+    stats = stats or profile(text)
+    return _has_tags(text) or stats.fillers > 0 or stats.stutter
 
 
 def strip_artifacts(text: str) -> str:
     text = _TAG.sub(" ", text)
     text = _FILLER.sub(" ", text)
-    text = _STUTTER.sub(lambda m: m.group(1) if m.group(1).lower() not in _STUTTER_WORDS
+    text = _STUTTER.sub(lambda m: m.group(1) if m.group(1).lower() not in STUTTER_OK
                         else m.group(0), text)
     return _STUTTER_PAIR.sub(lambda m: m.group(1), text)
 
 
-def tidy_spacing(text: str) -> str:
-    text = _SPACE.sub(" ", text)
-    text = "\n".join(line.strip() for line in text.splitlines())
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
-    text = _DOUBLE_PUNCT.sub(r"\2", text)
-    text = re.sub(r"^[,.;:\s]+", "", text.strip())
+def tidy_spacing(text: str, thorough: bool = True) -> str:
+    """Single spaces; with `thorough`, also no space before punctuation and no orphan commas."""
+    text = " ".join(text.split())
+    if thorough:
+        text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+        text = _DOUBLE_PUNCT.sub(r"\2", text)
+        text = re.sub(r"^[,.;:\s]+", "", text)
     return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
@@ -110,14 +116,14 @@ def find_names(text: str) -> list[str]:
 def redact_pii(text: str) -> tuple[str, dict[str, int]]:
     """Text with [EMAIL], [PHONE] and [NAME] placeholders, and counts per placeholder."""
     counts: dict[str, int] = {}
-    text, n = EMAIL.subn("[EMAIL]", text)
-    counts["EMAIL"] = n
-    spans = _phone_spans(text)
+    if "@" in text:
+        text, counts["EMAIL"] = EMAIL.subn("[EMAIL]", text)
+    spans = _phone_spans(text) if _THREE_DIGITS.search(text) else []
     for start, end in reversed(spans):
         text = text[:start] + "[PHONE]" + text[end:]
     counts["PHONE"] = len(spans)
     counts["NAME"] = 0
-    for name in dict.fromkeys(find_names(text)):
+    for name in dict.fromkeys(find_names(text) if _TWO_CAPS.search(text) else []):
         parts = [re.escape(name)] + [re.escape(p) for p in name.split() if p not in _NOT_NAMES]
         text, n = re.subn(rf"\b(?:{'|'.join(parts)})\b", "[NAME]", text)
         counts["NAME"] += n
@@ -127,8 +133,11 @@ def redact_pii(text: str) -> tuple[str, dict[str, int]]:
 def clean_text(text: str) -> CleanResult:
     """Unescape entities, strip transcript artifacts, redact PII, tidy spacing."""
     text, had_entities = unescape_entities(text)
-    had_artifacts = has_artifacts(text)
+    stats = profile(text)
+    had_artifacts = has_artifacts(text, stats)
     if had_artifacts:
         text = strip_artifacts(text)
     text, redactions = redact_pii(text)
-    return CleanResult(tidy_spacing(text), redactions, had_entities, had_artifacts)
+    changed = had_entities or had_artifacts or bool(redactions)
+    text = tidy_spacing(text, thorough=changed)
+    return CleanResult(text, redactions, had_entities, had_artifacts, profile(text) if changed else stats)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synth.clean import clean_text, redact_pii
-from synth.experts import ExpertSet
-from synth.flags import text_flags, words
+from synth.experts import ExpertSet, normalise_label
+from synth.flags import text_flags
 from synth.normalise import normalise_confidence, normalise_times
 from synth.readers import LoadedFile, RawRecord
 from synth.schema import FileSchema, json_type, lookup
@@ -94,6 +94,7 @@ class Extractor:
     def __init__(self, loaded: LoadedFile, schema: FileSchema, experts: ExpertSet, max_text_chars: int):
         self.loaded, self.schema, self.experts = loaded, schema, experts
         self.max_text_chars = max_text_chars
+        self.labels = experts.label_map()  # normalised label -> expert
         self.min_words = min(e.min_words for e in experts.experts)
         self.max_words = max(e.max_words for e in experts.experts)
 
@@ -136,9 +137,9 @@ class Extractor:
         if not found or value is None or (isinstance(value, str) and not value.strip()):
             return "missing_style", path or "style", "no style label (set field_map.style)"
         draft.raw_style = value if isinstance(value, str) else json.dumps(value)
-        draft.style = self.experts.expert_for_label(draft.raw_style) if isinstance(value, str) else None
+        draft.style = self.labels.get(normalise_label(draft.raw_style)) if isinstance(value, str) else None
         if draft.style is None:
-            known = ", ".join(sorted(self.experts.label_map()))
+            known = ", ".join(sorted(self.labels))
             return "unknown_style", path, f"label {draft.raw_style!r} maps to no expert (known labels: {known})"
         draft.min_confidence = self.experts.get(draft.style).min_confidence
         return None
@@ -170,9 +171,9 @@ class Extractor:
     def _clean(self, draft: Draft, value: str) -> None:
         cleaned = clean_text(value)
         draft.text, draft.redactions = cleaned.text, cleaned.redactions
-        draft.word_count = len(words(cleaned.text))
+        draft.word_count = cleaned.profile.words if cleaned.profile else 0
         expert = self.experts.get(draft.style) if draft.style else None
         low = expert.min_words if expert else self.min_words
         high = expert.max_words if expert else self.max_words
         draft.word_bounds = (low, high)
-        draft.flags.extend(text_flags(value, cleaned.text, cleaned.redactions, low, high))
+        draft.flags.extend(text_flags(cleaned, low, high))

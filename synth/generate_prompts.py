@@ -115,6 +115,8 @@ class GenerationPrompts:
         variation_path = root / "variation.yaml"
         self.variation: Variation = validate_model(Variation, read_yaml(variation_path), str(variation_path))
         self.variation_hash = content_hash(variation_path.read_bytes())
+        self.concept_step = render(self.concepts, min_concepts=MIN_CONCEPTS, max_concepts=MAX_CONCEPTS).strip()
+        self._system: dict[str, str] = {}
 
     @classmethod
     def load(cls, config: RunConfig, experts: ExpertSet) -> "GenerationPrompts":
@@ -144,17 +146,21 @@ class GenerationPrompts:
                               rng.randrange(1 << 16)))
         return slots
 
+    def system_message(self, expert: Expert) -> str:
+        if expert.name not in self._system:
+            self._system[expert.name] = render(self.system, expert=expert).strip()
+        return self._system[expert.name]
+
     def generation_messages(self, expert: Expert, text: str, slots: list[Slot]) -> list[dict[str, str]]:
-        concept_step = render(self.concepts, min_concepts=MIN_CONCEPTS, max_concepts=MAX_CONCEPTS).strip()
         plan = [{**slot.__dict__, "length": slot.length_hint} for slot in slots]
-        user = render(self.generate[expert.name], concept_instructions=concept_step, k=len(slots),
+        user = render(self.generate[expert.name], concept_instructions=self.concept_step, k=len(slots),
                       plan=plan, segment_text=text, expert=expert)
-        return [{"role": "system", "content": render(self.system, expert=expert).strip()},
+        return [{"role": "system", "content": self.system_message(expert)},
                 {"role": "user", "content": user.strip()}]
 
     def revise_messages(self, expert: Expert, text: str, question: str, question_type: str,
                         persona: str, critique: str) -> list[dict[str, str]]:
         user = render(self.revise, segment_text=text, expert=expert, question=question,
                       question_type=question_type, persona=persona, critique=critique)
-        return [{"role": "system", "content": render(self.system, expert=expert).strip()},
+        return [{"role": "system", "content": self.system_message(expert)},
                 {"role": "user", "content": user.strip()}]

@@ -143,6 +143,7 @@ async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[
                 break
             states.update(await judge_pairs(ctx, engine, revised, stats))
     stats.not_judged = sum(1 for s in states.values() if s.judgment is None)
+    stats.failed = sum(1 for s in states.values() if s.judgment is not None and s.judgment.status == "failed")
     return states, stats
 
 
@@ -172,7 +173,6 @@ async def judge_pairs(ctx: JudgeContext, engine: LLMEngine, pairs: list[Pair],
     for state in states:
         state.decision = decide(state.pair, state.judgment, state.checks, ctx.rubric, ctx.policy,
                                 not_judged="not_judged:budget_exhausted")
-    stats.failed = sum(1 for s in states if s.judgment is not None and s.judgment.status == "failed")
     return {s.pair.pair_id: s for s in states}
 
 
@@ -187,6 +187,7 @@ async def _judge_batch(ctx: JudgeContext, engine: LLMEngine, stale: list[PairSta
         if judgment is not None:
             ctx.store.add(judgment)
             state.judgment = judgment
+            _mark_if_revisable(ctx, state)
 
     requests = [_request(ctx, s) for s in stale]
     summary = await run_batch(engine, requests, model, on_result, total=len(requests),
@@ -196,6 +197,13 @@ async def _judge_batch(ctx: JudgeContext, engine: LLMEngine, stale: list[PairSta
     stats.calls += summary.calls
     stats.cached += summary.cached
     stats.spend_usd += summary.spend_usd
+
+
+def _mark_if_revisable(ctx: JudgeContext, state: PairState) -> None:
+    """A fresh fixable rejection is saved as pending at once, so a killed run still revises it."""
+    decision = decide(state.pair, state.judgment, state.checks, ctx.rubric, ctx.policy)
+    if decision.fixable and state.pair.revision < ctx.config.judge.max_revisions:
+        ctx.store.add_pending([(state.pair.pair_id, state.seen_hash)])
 
 
 def _request(ctx: JudgeContext, state: PairState) -> LLMRequest:

@@ -38,9 +38,13 @@ def apply_saved_revisions(ctx: "JudgeContext", pairs: list[Pair]) -> list[Pair]:
 
 
 def revisable(ctx: "JudgeContext", states: list["PairState"]) -> list["PairState"]:
-    limit = ctx.config.judge.max_revisions
+    """Fixable rejections pending revision: marked when their judgment was made (this run, or
+    an earlier one that was killed, failed or stopped by the budget). A threshold change
+    alone makes no judgment, so it revises nothing."""
+    limit, pending = ctx.config.judge.max_revisions, ctx.store.pending()
     return [s for s in states if s.decision is not None and not s.decision.accepted
-            and s.decision.fixable and s.pair.revision < limit and not s.notes]
+            and s.decision.fixable and s.pair.revision < limit and not s.notes
+            and (s.pair.pair_id, s.seen_hash) in pending]
 
 
 async def revise_round(ctx: "JudgeContext", judge_engine: LLMEngine, states: list["PairState"],
@@ -58,6 +62,7 @@ async def revise_round(ctx: "JudgeContext", judge_engine: LLMEngine, states: lis
         if result.status == "ok" and isinstance(result.value, RevisedQuestion):
             pair = _revised_pair(ctx, state, result.value.question, prompts.revise_hash())
             ctx.store.save_revision(pair, base_hash(state.pair))
+            ctx.store.clear_pending([(state.pair.pair_id, state.seen_hash)])
             revised.append(pair)
         else:
             state.notes.append(f"revise_failed:{result.reason or result.status}")

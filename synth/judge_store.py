@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS revisions (
   pair_id TEXT NOT NULL, base_hash TEXT NOT NULL, revision INTEGER NOT NULL,
   record TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (pair_id, base_hash, revision));
 CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_revisions (
+  pair_id TEXT NOT NULL, input_hash TEXT NOT NULL, PRIMARY KEY (pair_id, input_hash));
 """
 
 
@@ -104,3 +106,15 @@ class JudgmentStore:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
                                  [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()])
+
+    def add_pending(self, keys: list[tuple[str, str]]) -> None:
+        """(pair id, input hash) of fresh fixable rejections, until their revision is saved."""
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO pending_revisions VALUES (?, ?)", keys)
+
+    def clear_pending(self, keys: list[tuple[str, str]]) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM pending_revisions WHERE pair_id = ? AND input_hash = ?", keys)
+
+    def pending(self) -> set[tuple[str, str]]:
+        return set(self._db.execute("SELECT pair_id, input_hash FROM pending_revisions"))

@@ -48,9 +48,14 @@ def render_criteria(rubric: Rubric) -> list[dict[str, Any]]:
             for name, c in rubric.criteria.items()]
 
 
-@lru_cache(maxsize=8)
+_SYSTEM_MESSAGES: dict[str, str] = {}  # rubric hash -> rendered system message
+
+
 def _system_message(rubric: Rubric) -> str:
-    return render(rubric.system_template, criteria=render_criteria(rubric), flag_kinds=FLAG_KINDS)
+    if rubric.hash not in _SYSTEM_MESSAGES:
+        _SYSTEM_MESSAGES[rubric.hash] = render(rubric.system_template, criteria=render_criteria(rubric),
+                                               flag_kinds=FLAG_KINDS)
+    return _SYSTEM_MESSAGES[rubric.hash]
 
 
 def judge_messages(rubric: Rubric, expert: Expert, pair: Pair) -> list[dict[str, str]]:

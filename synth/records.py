@@ -240,6 +240,12 @@ class ValidationReport(Record):
     def passed(self) -> bool:
         return not self.failed
 
+    def summary(self) -> dict[str, object]:
+        """The figures `synth run` prints for the validate stage."""
+        statuses = [c.status for c in self.checks]
+        return {"passed": self.passed, "checks": len(statuses), "failed": statuses.count("fail"),
+                "skipped": statuses.count("skipped")}
+
 
 class RouterMetrics(Record):
     """The expert router's held-out figures (router/metrics.json)."""

@@ -133,7 +133,7 @@ def write_run_report(config: RunConfig, run: RunDir) -> Path:
     """Write reports/index.html for the run; returns its path."""
     reports = run.reports
     manifest = run.path("export", "manifest.json")
-    export = (f'<p>Export manifest: <a href="../export/manifest.json">export/manifest.json</a></p>'
+    export = ('<p>Export manifest: <a href="../export/manifest.json">export/manifest.json</a></p>'
               if manifest.exists() else "<p class=missing>Export: missing (run <code>synth export CONFIG</code>)</p>")
     intro = (f"<p>Run dir <code>{esc(run.root)}</code>, base model <b>{esc(config.export.base_model)}</b>, "
              f"max_seq_len {esc(config.export.max_seq_len)}.</p>")

@@ -38,7 +38,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
     reviewer: str = "reviewer"
     server_version = "synth-review"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: the CLI prints the address; requests are not logged
 
     def _route(self) -> str:
@@ -65,10 +65,10 @@ class ReviewHandler(BaseHTTPRequestHandler):
         except ReviewRequestError as exc:
             self._json(exc.status, {"error": str(exc)})
 
-    def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+    def do_GET(self) -> None:
         self._handle(self._get)
 
-    def do_POST(self) -> None:  # noqa: N802 (stdlib name)
+    def do_POST(self) -> None:
         self._handle(self._post)
 
     def _get(self) -> None:

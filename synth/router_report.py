@@ -6,11 +6,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from synth.records import RouterMetrics  # noqa: E402
-from synth.report import esc, html_page, html_table  # noqa: E402
-from synth.rundir import atomic_write_text  # noqa: E402
+from synth.records import RouterMetrics
+from synth.report import esc, html_page, html_table
+from synth.rundir import atomic_write_text
 
 
 def plot_confusion(metrics: RouterMetrics, path: Path) -> Path:
@@ -21,9 +21,11 @@ def plot_confusion(metrics: RouterMetrics, path: Path) -> Path:
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted expert")
     ax.set_ylabel("true expert")
+    darkest = max((max(row) for row in metrics.confusion), default=0)
     for i, row in enumerate(metrics.confusion):
         for j, count in enumerate(row):
-            ax.text(j, i, str(count), ha="center", va="center")
+            ax.text(j, i, str(count), ha="center", va="center",
+                    color="white" if count > darkest / 2 else "black")
     ax.set_title(f"router on val (accuracy {metrics.accuracy:.3f})")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -141,7 +141,7 @@ def _one_step(trainer: Any) -> dict[str, float]:
     loss = float(trainer.train().training_loss)
     moved = sum(not torch.equal(before[n], p.detach())
                 for n, p in trainer.model.named_parameters() if n in before)
-    figures = dict(loss=loss, lora_b_moved=moved, lora_b_total=len(before))
+    figures = {"loss": loss, "lora_b_moved": moved, "lora_b_total": len(before)}
     if not bool((labels == -100).any()) or not bool((labels != -100).any()):
         raise StepFailed("batch labels are not prompt-masked (-100 on the prompt, ids on the answer)",
                          **figures)

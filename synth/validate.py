@@ -1,9 +1,9 @@
 """The validate stage: the exported datasets load into the real trainers and keep the voice.
 
 Per expert, from the run's export/ folder:
-  voice            every exported answer (TRL completion, LitGPT output) equals the cleaned text
-                   of its source segment, found through the pair's segment_id
-  ids_match        TRL and LitGPT hold the same ids per split; no id on both sides of the split
+  voice            every exported answer (TRL completion, LitGPT output, messages when exported)
+                   equals the cleaned text of its source segment, via the pair's segment_id
+  ids_match        every format holds the same ids per split; no id on both sides of the split
   trl_lora_step    `datasets` loads the TRL files; one LoRA SFT step on a random tiny model of
                    the target architecture (synth.trl_check)
   adapter_servable the saved adapter is plain LoRA that vLLM can serve
@@ -25,19 +25,32 @@ from synth.chat import tokenizer_source
 from synth.config import RunConfig
 from synth.errors import InputError, ValidationFailed
 from synth.experts import load_experts
-from synth.records import (CheckStatus, CuratedPair, ExportManifest, Pair, Segment, ValidationCheck,
-                           ValidationReport)
-from synth.rundir import RunDir, atomic_write_text, read_jsonl
-from synth.trl_check import (LoraSpec, TrlTarget, adapter_check, load_tokenizer, lora_step,
-                              training_extra_missing)
 from synth.litgpt_check import litgpt_checks
+from synth.records import (
+    CheckStatus,
+    CuratedPair,
+    ExportManifest,
+    Pair,
+    Segment,
+    ValidationCheck,
+    ValidationReport,
+)
+from synth.rundir import RunDir, atomic_write_text, read_jsonl
+from synth.trl_check import (
+    LoraSpec,
+    TrlTarget,
+    adapter_check,
+    load_tokenizer,
+    lora_step,
+    training_extra_missing,
+)
 from synth.validate_report import write_validation_html
 
 SPLITS = ("train", "val")
 MAX_SHOWN = 3
 Log = Callable[[str], None]
 
-__all__ = ["run_validate", "training_extra_missing", "exported_experts"]
+__all__ = ["exported_experts", "run_validate", "training_extra_missing"]
 
 
 class _Row(BaseModel):
@@ -62,6 +75,22 @@ class LitgptRow(_Row):
     @property
     def answer(self) -> str:
         return self.output
+
+
+class MessagesRow(_Row):
+    messages: list[dict[str, str]]
+
+    @property
+    def answer(self) -> str:
+        return self.messages[-1]["content"] if self.messages else ""
+
+
+FORMATS: dict[str, type[_Row]] = {"trl": TrlRow, "litgpt": LitgptRow, "messages": MessagesRow}
+REQUIRED_FORMATS = ("trl", "litgpt")  # messages is optional in the export
+
+
+def formats_of(run: RunDir, expert: str) -> list[str]:
+    return [f for f in FORMATS if f in REQUIRED_FORMATS or run.path("export", expert, f).exists()]
 
 
 def read_rows(path: Path, model: type[_Row]) -> list[_Row]:
@@ -112,10 +141,10 @@ def segment_texts(run: RunDir) -> dict[str, str]:
 def voice_check(run: RunDir, expert: str, sources: dict[str, str]) -> ValidationCheck:
     problems: list[str] = []
     checked = 0
-    for fmt, model in (("trl", TrlRow), ("litgpt", LitgptRow)):
+    for fmt in formats_of(run, expert):
         for split in SPLITS:
             path = run.path("export", expert, fmt, f"{split}.jsonl")
-            for row in read_rows(path, model):
+            for row in read_rows(path, FORMATS[fmt]):
                 checked += 1
                 source = sources.get(row.id)
                 if source is None:
@@ -132,19 +161,20 @@ def voice_check(run: RunDir, expert: str, sources: dict[str, str]) -> Validation
 
 
 def ids_check(run: RunDir, expert: str) -> ValidationCheck:
-    ids = {(fmt, split): [r.id for r in read_rows(run.path("export", expert, fmt, f"{split}.jsonl"), model)]
-           for fmt, model in (("trl", TrlRow), ("litgpt", LitgptRow)) for split in SPLITS}
-    problems = [f"{split}: TRL and LitGPT ids differ" for split in SPLITS
-                if sorted(ids["trl", split]) != sorted(ids["litgpt", split])]
+    formats = formats_of(run, expert)
+    ids = {(fmt, split): [r.id for r in read_rows(run.path("export", expert, fmt, f"{split}.jsonl"), FORMATS[fmt])]
+           for fmt in formats for split in SPLITS}
+    problems = [f"{split}: {fmt} ids differ from trl" for split in SPLITS for fmt in formats
+                if sorted(ids[fmt, split]) != sorted(ids["trl", split])]
     problems += [f"{fmt}/{split}: duplicate ids" for (fmt, split), got in ids.items()
                  if len(set(got)) != len(got)]
     leaked = set(ids["trl", "train"]) & set(ids["trl", "val"])
     if leaked:
-        problems.append(f"{len(leaked)} id(s) in both train and val, e.g. {sorted(leaked)[0]}")
+        problems.append(f"{len(leaked)} id(s) in both train and val, e.g. {min(leaked)}")
     figures = {"train": len(ids["trl", "train"]), "val": len(ids["trl", "val"])}
     if problems:
         return _check(expert, "ids_match", "fail", "; ".join(problems), **figures)
-    return _check(expert, "ids_match", "pass", "same ids and split in TRL and LitGPT", **figures)
+    return _check(expert, "ids_match", "pass", f"same ids and split in {', '.join(formats)}", **figures)
 
 
 def tokenizer_dir(config: RunConfig) -> str:

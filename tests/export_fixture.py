@@ -10,8 +10,17 @@ import json
 from pathlib import Path
 
 from synth.config import ExportConfig, RunConfig, ValidateConfig
-from synth.records import (CriterionScore, CuratedPair, ExportManifest, JudgedPair, Judgment, Pair,
-                           SafetyFlag, Segment, stable_id)
+from synth.records import (
+    CriterionScore,
+    CuratedPair,
+    ExportManifest,
+    JudgedPair,
+    Judgment,
+    Pair,
+    SafetyFlag,
+    Segment,
+    stable_id,
+)
 from synth.rundir import RunDir, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]

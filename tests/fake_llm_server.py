@@ -16,6 +16,7 @@ Answers: by default an object built from the request's `response_format` json_sc
 (`object_from_schema`: const/enum/examples/default, bounds, $refs), so structured-output
 requests always get schema-valid JSON. The answer function gets the parsed request body and
 returns a JSON-able object (sent as the message content, JSON-encoded) or a raw string.
+Counters: also at GET /v1/_stats (for a server in another process).
 Usage: prompt tokens = cl100k tokens of the message contents + 4 per message + 3, completion
 tokens = tokens of the content; content longer than `max_tokens` is cut and answered with
 finish_reason "length", as a real server does.
@@ -81,8 +82,15 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
+APPROX = False  # bench mode (--approx-usage): ~4 characters a token, no tokenizer CPU
+
+
 def prompt_tokens(messages: list[dict[str, Any]]) -> int:
-    return sum(count_tokens(str(m.get("content") or "")) + 4 for m in messages) + 3
+    return sum(_tokens(str(m.get("content") or "")) + 4 for m in messages) + 3
+
+
+def _tokens(text: str) -> int:
+    return len(text) // 4 + 1 if APPROX else count_tokens(text)
 
 
 # ------------------------------------------------------------------ answers from a schema
@@ -111,7 +119,8 @@ def _words(body: dict[str, Any]) -> list[str]:
 
 
 def _string(name: str, schema: dict[str, Any], words: list[str], rng: random.Random) -> str:
-    picked = " ".join(rng.choice(words).lower() for _ in range(rng.randint(4, 9)))
+    start = rng.randrange(len(words))
+    picked = " ".join(words[start:start + 4 + start % 6] or words[:5]).lower()
     if "question" in name.lower():
         text = f"I keep running into {picked} and I do not know why, what is going on with me?"
     else:
@@ -121,13 +130,23 @@ def _string(name: str, schema: dict[str, Any], words: list[str], rng: random.Ran
     return text[:high]
 
 
+class _Context:
+    """Per-request state of object_from_schema: the words to write with and a seeded rng."""
+
+    def __init__(self, body: dict[str, Any]):
+        self.body = body
+        self.words = _words(body)
+        last = body.get("messages", [{}])[-1].get("content", "") if body.get("messages") else ""
+        self.rng = random.Random(hashlib.blake2b(str(last).encode(), digest_size=8).digest())
+
+
 def object_from_schema(schema: dict[str, Any], body: dict[str, Any] | None = None,
                        root: dict[str, Any] | None = None, name: str = "",
-                       rng: random.Random | None = None) -> Any:
+                       ctx: _Context | None = None) -> Any:
     """A plausible value that validates against `schema` (the subset pydantic emits)."""
-    body = body or {}
+    ctx = ctx or _Context(body or {})
     root = root if root is not None else schema
-    rng = rng or random.Random(json.dumps(body.get("messages", []), sort_keys=True))
+    rng = ctx.rng
     schema = _resolve(schema, root)
     for key in ("const", "default"):
         if key in schema:
@@ -140,18 +159,18 @@ def object_from_schema(schema: dict[str, Any], body: dict[str, Any] | None = Non
     kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
     if kind == "object":
         props = schema.get("properties", {})
-        return {k: object_from_schema(v, body, root, k, rng) for k, v in props.items()}
+        return {k: object_from_schema(v, None, root, k, ctx) for k, v in props.items()}
     if kind == "array":
         low, high = schema.get("minItems", 1), schema.get("maxItems", max(3, schema.get("minItems", 1)))
         count = max(low, min(high, 3))
-        return [object_from_schema(schema.get("items", {}), body, root, name, rng) for _ in range(count)]
+        return [object_from_schema(schema.get("items", {}), None, root, name, ctx) for _ in range(count)]
     if kind in ("integer", "number"):
         low, high = schema.get("minimum", 1), schema.get("maximum", 5)
         return rng.randint(int(low), int(high)) if kind == "integer" else float(high)
     if kind == "boolean":
         return True
     if kind == "string":
-        return _string(name, schema, _words(body), rng)
+        return _string(name, schema, ctx.words, rng)
     return None
 
 
@@ -297,7 +316,7 @@ class FakeLLMServer:
     def _completion(self, body: dict[str, Any], fault: Fault | None) -> web.Response:
         content = self._content(body, fault)
         finish = "stop"
-        completion_tokens = count_tokens(content)
+        completion_tokens = _tokens(content)
         limit = body.get("max_tokens") or body.get("max_completion_tokens") or 1_000_000
         if completion_tokens > limit or (fault is not None and fault.kind == "length"):
             limit = min(limit, max(1, completion_tokens // 2))
@@ -324,11 +343,19 @@ class FakeLLMServer:
         data = [{"id": m, "object": "model", "owned_by": "fake"} for m in models]
         return web.json_response({"object": "list", "data": data})
 
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Counters for a server running in another process (bench/): GET /v1/_stats."""
+        with self._lock:
+            return web.json_response({"count": self.count, "answered": self.answered,
+                                      "faulted": self.faulted, "usage": self.usage,
+                                      "max_in_flight": self.max_in_flight})
+
     # -- lifecycle
     def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._list_models)
+        app.router.add_get("/v1/_stats", self._stats)
         return app
 
     async def _start_site(self) -> web.AppRunner:
@@ -387,7 +414,10 @@ def main() -> None:
     parser.add_argument("--fail-every", type=int, default=0, help="fault every n-th request")
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--model", action="append", default=None)
+    parser.add_argument("--approx-usage", action="store_true", help="count tokens as chars/4 (fast)")
     args = parser.parse_args()
+    global APPROX
+    APPROX = args.approx_usage
     server = FakeLLMServer(latency_s=args.latency, api_key=args.api_key, record=False,
                            models=set(args.model) if args.model else None, port=args.port)
     server.every(args.fail_every)

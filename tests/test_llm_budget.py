@@ -18,24 +18,24 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_ledger_refuses_past_the_cap_and_persists(tmp_path):
     ledger = BudgetLedger(tmp_path / "spend.sqlite", max_usd=1.0)
-    first = ledger.reserve("generate", 0.6, "a")
-    assert first is not None and ledger.reserve("generate", 0.5, "b") is None
+    first = ledger.reserve("generate", 0.6)
+    assert first is not None and ledger.reserve("generate", 0.5) is None
     ledger.settle(first, 0.25)
-    second = ledger.reserve("generate", 0.5, "c")  # open reservation, never settled ("killed")
+    second = ledger.reserve("generate", 0.5)  # open reservation, never settled ("killed")
     assert second is not None and ledger.committed() == pytest.approx(0.75)
     ledger.close()
     reopened = BudgetLedger(tmp_path / "spend.sqlite", max_usd=1.0)
     assert reopened.spent() == pytest.approx(0.25) and reopened.committed() == pytest.approx(0.75)
-    assert reopened.reserve("generate", 0.3, "d") is None  # the open reservation still counts
-    assert reopened.reserve("generate", 0.25, "e") is not None
+    assert reopened.reserve("generate", 0.3) is None  # the open reservation still counts
+    assert reopened.reserve("generate", 0.25) is not None
 
 
 def test_stage_cap_is_checked_with_the_run_cap(tmp_path):
     ledger = BudgetLedger(tmp_path / "spend.sqlite", max_usd=1.0)
-    assert ledger.reserve("judge", 0.3, "a", stage_cap=0.4) is not None
-    assert ledger.reserve("judge", 0.2, "b", stage_cap=0.4) is None
-    assert ledger.reserve("generate", 0.6, "c") is not None
-    assert ledger.reserve("generate", 0.2, "d") is None  # the run cap covers every stage
+    assert ledger.reserve("judge", 0.3, stage_cap=0.4) is not None
+    assert ledger.reserve("judge", 0.2, stage_cap=0.4) is None
+    assert ledger.reserve("generate", 0.6) is not None
+    assert ledger.reserve("generate", 0.2) is None  # the run cap covers every stage
     assert ledger.by_stage()["judge"]["committed"] == pytest.approx(0.3)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from export_fixture import make_run
+
 from synth.cli import main
 from synth.records import ValidationCheck, ValidationReport
 from synth.report import write_run_report
@@ -38,7 +39,7 @@ def test_report_links_existing_pages_and_shows_figures(tmp_path):
 
 
 def test_report_cli_writes_index(tmp_path, capsys):
-    config, run = make_run(tmp_path)
+    _config, run = make_run(tmp_path)
     config_file = tmp_path / "config.yaml"
     config_file.write_text(f"run_dir: {run.root}\n")
     assert main(["report", str(config_file)]) == 0

@@ -7,8 +7,8 @@ import json
 import threading
 
 import pytest
-
 from export_fixture import make_run
+
 from synth.cli import main
 from synth.errors import InputError
 from synth.records import JudgedPair, ReviewDecision
@@ -23,7 +23,7 @@ def _judged(run):
 
 
 def test_sample_is_stratified_seeded_and_only_accepted(tmp_path):
-    config, run = make_run(tmp_path, per_expert=14)
+    _config, run = make_run(tmp_path, per_expert=14)
     judged = _judged(run)
     sample = sample_for_review(judged, per_expert=5, seed=7)
     by_expert = {}
@@ -41,10 +41,10 @@ def test_sample_is_stratified_seeded_and_only_accepted(tmp_path):
 
 
 def test_one_experts_volume_does_not_change_anothers_sample(tmp_path):
-    config, run = make_run(tmp_path, per_expert=14)
+    _config, run = make_run(tmp_path, per_expert=14)
     judged = _judged(run)
     fewer = [j for j in judged if j.pair.expert != "practical" or j.pair.pair_id < "8"]
-    picked = lambda items: [j.pair.pair_id for j in sample_for_review(items, 4, 1)  # noqa: E731
+    picked = lambda items: [j.pair.pair_id for j in sample_for_review(items, 4, 1)
                             if j.pair.expert == "therapeutic"]
     assert picked(judged) == picked(fewer)
 
@@ -165,7 +165,7 @@ def test_csv_without_decision_column_is_an_input_error(tmp_path):
 
 
 def test_review_cli_csv_and_import(tmp_path, capsys):
-    config, run = make_run(tmp_path)
+    _config, run = make_run(tmp_path)
     config_file = tmp_path / "config.yaml"
     config_file.write_text(f"run_dir: {run.root}\nreview: {{samples_per_expert: 2, seed: 3}}\n")
     out = tmp_path / "review.csv"

@@ -11,8 +11,8 @@ import shutil
 import threading
 
 import pytest
-
 from export_fixture import make_run
+
 from synth.records import ReviewDecision
 from synth.review import open_review
 from synth.review_server import make_server
@@ -30,10 +30,10 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)) and not os.en
                 allow_module_level=True)
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 @pytest.fixture()
@@ -94,7 +94,7 @@ def test_decide_reload_and_the_decision_is_still_there(browser, review):
 
 
 def test_page_text_is_not_interpreted_as_html(browser, review):
-    url, session = review
+    url, _session = review
     _loaded(browser, url + "/")
     assert browser.find_elements(By.CSS_SELECTOR, ".card table b") == []
     assert "<b>warm</b> & clear" in browser.find_element(By.ID, "items").text

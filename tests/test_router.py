@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from export_fixture import make_run
+
 from synth import embeddings
 from synth.cli import main
 from synth.errors import InputError, SynthError

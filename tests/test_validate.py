@@ -6,14 +6,21 @@ import math
 from pathlib import Path
 
 import pytest
-
 from export_fixture import build_tiny_tokenizer, make_run
+
 from synth import validate
 from synth.errors import InputError, ValidationFailed
 from synth.litgpt_check import litgpt_checks
 from synth.records import ValidationReport
-from synth.trl_check import (LoraSpec, TrlTarget, adapter_check, adapter_problems, load_tokenizer,
-                             lora_step, training_extra_missing)
+from synth.trl_check import (
+    LoraSpec,
+    TrlTarget,
+    adapter_check,
+    adapter_problems,
+    load_tokenizer,
+    lora_step,
+    training_extra_missing,
+)
 
 needs_train = pytest.mark.skipif(bool(training_extra_missing()), reason="train extra not installed")
 
@@ -25,7 +32,7 @@ def _rewrite(path: Path, change) -> None:
 
 
 def test_voice_and_ids_pass_on_a_clean_export(tmp_path):
-    config, run = make_run(tmp_path)
+    _config, run = make_run(tmp_path)
     sources = validate.segment_texts(run)
     for expert in validate.exported_experts(run):
         voice = validate.voice_check(run, expert, sources)
@@ -35,7 +42,7 @@ def test_voice_and_ids_pass_on_a_clean_export(tmp_path):
 
 
 def test_voice_fails_when_an_answer_differs_from_its_segment(tmp_path):
-    config, run = make_run(tmp_path)
+    _config, run = make_run(tmp_path)
     path = run.path("export", "practical", "litgpt", "train.jsonl")
     changed = {}
 
@@ -50,8 +57,24 @@ def test_voice_fails_when_an_answer_differs_from_its_segment(tmp_path):
     assert validate.voice_check(run, "empathetic", validate.segment_texts(run)).status == "pass"
 
 
+def test_messages_format_is_checked_when_exported(tmp_path):
+    _config, run = make_run(tmp_path, experts=("empathetic",))
+    for split in ("train", "val"):
+        trl = [json.loads(line) for line in
+               run.path("export", "empathetic", "trl", f"{split}.jsonl").read_text().splitlines()]
+        rows = [{"id": r["id"], "expert": r["expert"], "messages": r["prompt"] + r["completion"]} for r in trl]
+        if split == "val":
+            rows[0]["messages"][-1]["content"] = "A paraphrase, not the speaker's words."
+        path = run.path("export", "empathetic", "messages", f"{split}.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    voice = validate.voice_check(run, "empathetic", validate.segment_texts(run))
+    assert voice.status == "fail" and "messages/val" in voice.detail and voice.figures["rows"] == 24
+    assert validate.ids_check(run, "empathetic").detail == "same ids and split in trl, litgpt, messages"
+
+
 def test_ids_check_catches_a_pair_on_both_sides_of_the_split(tmp_path):
-    config, run = make_run(tmp_path)
+    _config, run = make_run(tmp_path)
     for fmt in ("trl", "litgpt"):
         train = run.path("export", "educational", fmt, "train.jsonl")
         val = run.path("export", "educational", fmt, "val.jsonl")
@@ -61,7 +84,7 @@ def test_ids_check_catches_a_pair_on_both_sides_of_the_split(tmp_path):
 
 
 def test_bad_export_line_is_named_by_file_and_line(tmp_path):
-    config, run = make_run(tmp_path)
+    _config, run = make_run(tmp_path)
     path = run.path("export", "therapeutic", "trl", "val.jsonl")
     path.write_text(path.read_text() + '{"id": "x", "expert": "therapeutic"}\n')
     with pytest.raises(InputError) as err:
@@ -132,7 +155,7 @@ def test_one_trl_lora_step_on_a_tiny_target_model(tmp_path, base):
 @needs_train
 @pytest.mark.train
 def test_trl_step_fails_when_the_export_lacks_the_completion(tmp_path):
-    config, run = make_run(tmp_path, experts=("practical",))
+    _config, run = make_run(tmp_path, experts=("practical",))
     tok = build_tiny_tokenizer(tmp_path / "tiny")
     path = run.path("export", "practical", "trl", "train.jsonl")
     _rewrite(path, lambda rows: [r.pop("completion") for r in rows])
@@ -144,7 +167,7 @@ def test_trl_step_fails_when_the_export_lacks_the_completion(tmp_path):
 @needs_train
 @pytest.mark.train
 def test_tiny_tokenizer_fallback_trains_too(tmp_path):
-    config, run = make_run(tmp_path, experts=("empathetic",))
+    _config, run = make_run(tmp_path, experts=("empathetic",))
     tok = build_tiny_tokenizer(tmp_path / "tiny")
     target = TrlTarget("empathetic", run.path("export", "empathetic", "trl"), tmp_path / "out",
                        LoraSpec(8, 16, 0.0))
@@ -152,7 +175,7 @@ def test_tiny_tokenizer_fallback_trains_too(tmp_path):
 
 
 def test_validation_report_round_trips_and_names_failures(tmp_path):
-    config, run = make_run(tmp_path, experts=("practical",))
+    _config, run = make_run(tmp_path, experts=("practical",))
     checks = [validate.voice_check(run, "practical", validate.segment_texts(run)),
               validate._check("practical", "trl_lora_step", "fail", "loss is not finite")]
     report = ValidationReport(run_dir=str(run.root), base_model="qwen3", checks=checks)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from export_fixture import make_run
+
 from synth import validate
 from synth.trl_check import training_extra_missing
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -80,10 +80,10 @@ def route_command(
 def review_command(
     config: ConfigArg,
     sets: SetOption = None,
-    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write the sample to this CSV for offline review and exit.")] = None,
-    csv_in: Annotated[Optional[Path], typer.Option("--import-csv", help="Read decisions back from a reviewed CSV and exit.")] = None,
-    host: Annotated[Optional[str], typer.Option(help="Address to bind (default review.host, 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default review.port; 0 picks a free one).")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the sample to this CSV for offline review and exit.")] = None,
+    csv_in: Annotated[Path | None, typer.Option("--import-csv", help="Read decisions back from a reviewed CSV and exit.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default review.host, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default review.port; 0 picks a free one).")] = None,
     reviewer: Annotated[str, typer.Option(help="Name stored with each decision.")] = "reviewer",
 ) -> None:
     """Serve a local page to accept or reject a seeded sample of pairs per expert.
@@ -100,7 +100,7 @@ def review_command(
     _serve(session, host or cfg.review.host, cfg.review.port if port is None else port, reviewer)
 
 
-def _review_csv(session: "ReviewSession", csv_out: Path | None, csv_in: Path | None, reviewer: str) -> None:
+def _review_csv(session: ReviewSession, csv_out: Path | None, csv_in: Path | None, reviewer: str) -> None:
     from synth.review_csv import import_csv, write_csv
 
     if csv_out:
@@ -114,7 +114,7 @@ def _review_csv(session: "ReviewSession", csv_out: Path | None, csv_in: Path | N
             raise InputError(f"{len(result.errors)} row(s) not imported", file=str(csv_in))
 
 
-def _serve(session: "ReviewSession", host: str, port: int, reviewer: str) -> None:
+def _serve(session: ReviewSession, host: str, port: int, reviewer: str) -> None:
     from synth.review_server import make_server
 
     try:
@@ -126,6 +126,8 @@ def _serve(session: "ReviewSession", host: str, port: int, reviewer: str) -> Non
                   "(Ctrl-C to stop)")
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        console.print(f"stopped; decisions are in {session.store.path}")
     finally:
         server.server_close()
 

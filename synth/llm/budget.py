@@ -3,9 +3,11 @@
 Before each call the engine reserves its worst case (prompt tokens + max_tokens at the
 configured prices); a reservation that would pass the cap is refused. After the call the
 reservation is settled with the usage the server reported. The check and the reservation are
-one SQLite transaction (BEGIN IMMEDIATE), so concurrent calls, and even two processes on one
+one SQL statement (one SQLite transaction), so concurrent calls, and even two processes on one
 run, can never overshoot. A reservation that was never settled (the process was killed
 mid-call) keeps counting at its worst case, so a resumed run continues the same budget.
+The prompt side of the worst case is first a quick bound (UTF-8 bytes: no tokenizer splits a
+byte), and only when that does not fit, the tokenizer count (synth.llm.tokens).
 
 Caps: `max_usd` over all stages, plus an optional cap per stage (judge: budget.judge_max_usd).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +23,23 @@ EPSILON = 1e-12
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS totals (
-  stage TEXT PRIMARY KEY, committed REAL NOT NULL DEFAULT 0, settled REAL NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS ledger (
-  id INTEGER PRIMARY KEY, stage TEXT NOT NULL, request_hash TEXT NOT NULL,
-  reserved REAL NOT NULL, settled REAL, reserved_at REAL NOT NULL, settled_at REAL);
+  stage TEXT PRIMARY KEY, committed REAL NOT NULL DEFAULT 0, settled REAL NOT NULL DEFAULT 0,
+  calls INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0);
 """
+# One statement = one atomic SQLite transaction: the cap check and the reservation cannot be
+# split by another coroutine, thread or process.
+_RESERVE = """
+UPDATE totals SET committed = committed + :usd, calls = calls + 1, open = open + 1
+WHERE stage = :stage AND (SELECT sum(committed) FROM totals) + :usd <= :max_usd + 1e-12
+  AND committed + :usd <= :cap + 1e-12"""
+_SETTLE = """
+UPDATE totals SET committed = committed - :reserved + :actual, settled = settled + :actual,
+  open = open - 1 WHERE stage = :stage"""
+NO_CAP = float("inf")
 
 
 @dataclass(frozen=True)
 class Reservation:
-    id: int
     stage: str
     usd: float
 
@@ -41,6 +50,8 @@ def cost_usd(prompt_tokens: int, completion_tokens: int, price_in: float, price_
 
 
 class BudgetLedger:
+    """Per stage: committed (settled + open reservations), settled, calls, open reservations."""
+
     def __init__(self, path: Path, max_usd: float):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.max_usd = path, max_usd
@@ -48,43 +59,21 @@ class BudgetLedger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._stages: set[str] = set()
 
-    def reserve(self, stage: str, usd: float, request_hash: str,
-                stage_cap: float | None = None) -> Reservation | None:
+    def reserve(self, stage: str, usd: float, stage_cap: float | None = None) -> Reservation | None:
         """Reserve `usd` for one call, or None when it would pass the run cap or the stage cap."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            total = db.execute("SELECT coalesce(sum(committed), 0) FROM totals").fetchone()[0]
-            row = db.execute("SELECT committed FROM totals WHERE stage=?", (stage,)).fetchone()
-            in_stage = row[0] if row else 0.0
-            if total + usd > self.max_usd + EPSILON or (
-                    stage_cap is not None and in_stage + usd > stage_cap + EPSILON):
-                db.execute("ROLLBACK")
-                return None
-            db.execute("INSERT INTO totals(stage, committed) VALUES (?, ?) ON CONFLICT(stage) "
-                       "DO UPDATE SET committed = committed + excluded.committed", (stage, usd))
-            cur = db.execute("INSERT INTO ledger(stage, request_hash, reserved, reserved_at) "
-                             "VALUES (?, ?, ?, ?)", (stage, request_hash, usd, time.time()))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return Reservation(int(cur.lastrowid or 0), stage, usd)
+        if stage not in self._stages:
+            self._db.execute("INSERT OR IGNORE INTO totals(stage) VALUES (?)", (stage,))
+            self._stages.add(stage)
+        cursor = self._db.execute(_RESERVE, {"usd": usd, "stage": stage, "max_usd": self.max_usd,
+                                             "cap": NO_CAP if stage_cap is None else stage_cap})
+        return Reservation(stage, usd) if cursor.rowcount == 1 else None
 
     def settle(self, reservation: Reservation, actual_usd: float) -> None:
         """Replace a reservation by what the call really cost (0 when nothing was billed)."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("UPDATE totals SET committed = committed - ? + ?, settled = settled + ? "
-                       "WHERE stage=?", (reservation.usd, actual_usd, actual_usd, reservation.stage))
-            db.execute("UPDATE ledger SET settled=?, settled_at=? WHERE id=?",
-                       (actual_usd, time.time(), reservation.id))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        self._db.execute(_SETTLE, {"reserved": reservation.usd, "actual": actual_usd,
+                                   "stage": reservation.stage})
 
     def committed(self, stage: str | None = None) -> float:
         """Settled spend plus open reservations (what the cap is checked against)."""
@@ -95,8 +84,8 @@ class BudgetLedger:
         return self._sum("settled", stage)
 
     def by_stage(self) -> dict[str, dict[str, float]]:
-        rows = self._db.execute("SELECT stage, committed, settled FROM totals ORDER BY stage")
-        return {stage: {"committed": c, "settled": s} for stage, c, s in rows}
+        rows = self._db.execute("SELECT stage, committed, settled, calls, open FROM totals ORDER BY stage")
+        return {stage: {"committed": c, "settled": s, "calls": n, "open": o} for stage, c, s, n, o in rows}
 
     def _sum(self, column: str, stage: str | None) -> float:
         if stage is None:
@@ -122,7 +111,7 @@ def read_spend(path: Path) -> dict[str, float]:
     return {"spend_usd": float(row[0]), "committed_usd": float(row[1])}
 
 
-FREE = Reservation(0, "", 0.0)  # calls at price 0 skip the ledger
+FREE = Reservation("", 0.0)  # calls at price 0 skip the ledger
 
 
 class BudgetGate:
@@ -137,14 +126,20 @@ class BudgetGate:
         self.refused = False
         self._settled = asyncio.Event()
 
-    async def reserve(self, stage: str, usd: float, key: str, cap: float | None) -> Reservation | None:
+    async def reserve(self, stage: str, quick_usd: float, exact_usd: Callable[[], float],
+                      cap: float | None) -> Reservation | None:
+        """Reserve a call's worst case: first a quick, looser bound; near the cap, the exact one."""
         if not self.priced:
             return FREE
+        usd, exact = quick_usd, False
         while not self.refused:
-            reservation = self.ledger.reserve(stage, usd, key, cap)
+            reservation = self.ledger.reserve(stage, usd, cap)
             if reservation is not None:
                 self.open += 1
                 return reservation
+            if not exact:
+                usd, exact = min(quick_usd, exact_usd()), True
+                continue
             if self.open == 0:
                 break
             self._settled.clear()

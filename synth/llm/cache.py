@@ -19,20 +19,25 @@ import diskcache
 
 BATCH = 128
 FLUSH_S = 0.2
-SIZE_LIMIT = 16 * 2**30
 
 
-def request_hash(parts: dict[str, Any]) -> str:
-    """A stable hash of a request description (JSON, sorted keys)."""
+def request_hash(parts: dict[str, Any], messages: list[dict[str, str]] | None = None) -> str:
+    """A stable hash of a request description (JSON, sorted keys) and its chat messages."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256(text.encode("utf-8"))
+    for message in messages or ():
+        for key in sorted(message):  # role, content: length-prefixed, so no two lists collide
+            value = str(message[key])
+            digest.update(f"\x1e{key}\x1f{len(value)}\x1f".encode())
+            digest.update(value.encode("utf-8"))
+    return digest.hexdigest()[:32]
 
 
 class ResponseCache:
     def __init__(self, directory: Path):
         self.directory = directory
-        self._cache = diskcache.Cache(str(directory), size_limit=SIZE_LIMIT,
-                                      eviction_policy="least-recently-stored")
+        # no eviction: an answer dropped from the cache would be paid for again on resume
+        self._cache = diskcache.Cache(str(directory), eviction_policy="none")
         self._pending: dict[str, str] = {}
         self._timer: asyncio.TimerHandle | None = None
 

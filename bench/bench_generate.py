@@ -1,0 +1,191 @@
+"""Benchmark of `synth generate` against a local OpenAI-compatible server (tests/fake_llm_server.py).
+
+Prints, in one run:
+  1. zero-latency server: requests/s of the full generate path (run_generate: prompts,
+     validation, cache, budget ledger, call log, JSONL output) vs a minimal asyncio loop of raw
+     AsyncOpenAI calls (SDK default client, 64 in flight) with the same request bodies; also the
+     raw loop on the SDK's aiohttp transport for reference. Target: full >= 2.5x raw default.
+  2. 0.5 s latency server, 64 in flight: full-path requests/s. Target >= 0.95 x 128 = 121.6.
+  3. cached replay of a finished 10,000-segment run (outputs deleted, rerun): calls made (target 0).
+
+    .venv/bin/python bench/bench_generate.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from synth.config import load_config  # noqa: E402
+from synth.experts import load_experts  # noqa: E402
+from synth.generate import build_job, run_generate  # noqa: E402
+from synth.generate_prompts import GenerationPrompts, question_set_model  # noqa: E402
+from synth.llm.replies import response_format  # noqa: E402
+from synth.records import Segment  # noqa: E402
+from synth.rundir import open_run  # noqa: E402
+
+EXPERTS = ["therapeutic", "educational", "empathetic", "practical"]
+WORDS = ("shame guilt anger fear boundary healing childhood partner nervous system pattern feeling "
+         "safe body grief hope trust worth parent friend work night morning habit practice notice "
+         "breathe pause repair connection hiding freeze fawn pleasing critic kindness slow steady "
+         "small step write journal walk sleep talk listen cry rest ask say").split()
+FILLER = "when you you can it is and the this that so because then if what how I your we our".split()
+
+
+def make_segments(n: int, seed: int = 7) -> list[Segment]:
+    rng = random.Random(seed)
+    segments = []
+    for i in range(n):
+        sentences = [" ".join(rng.choice(WORDS if k % 2 else FILLER) for k in range(rng.randint(8, 16)))
+                     for _ in range(rng.randint(8, 14))]
+        text = ". ".join(s.capitalize() for s in sentences) + f". Note {i}."
+        style = EXPERTS[i % 4]
+        segments.append(Segment(segment_id=f"b{i:06d}", source_file="bench.json", record_index=i,
+                                source_id=f"v{i // 5}", style=style, raw_style=style, text=text,
+                                original_text=text, word_count=len(text.split())))
+    return segments
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests/fake_llm_server.py"), "--latency", str(latency),
+                             "--approx-usage"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def server_count(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_stats") as response:
+        return int(json.load(response)["count"])
+
+
+def config_for(run_dir: Path, url: str, concurrency: int = 64) -> Any:
+    cfg = load_config(ROOT / "configs/example.yaml", [
+        f"run_dir={run_dir}", "generator.provider=openai", "generator.model=bench-model",
+        f"generator.base_url={url}", f"generator.concurrency={concurrency}", "generator.max_retries=2",
+        "generator.price_in_per_mtok=0.5", "generator.price_out_per_mtok=1.5", "budget.max_usd=1000",
+        "generator.questions_per_segment=3"])
+    cfg.experts = str(ROOT / "configs/experts.yaml")
+    cfg.generator.prompts_dir = str(ROOT / "prompts")
+    return cfg
+
+
+def request_bodies(cfg: Any, segments: list[Segment]) -> list[dict[str, Any]]:
+    experts = load_experts(cfg.experts)
+    prompts = GenerationPrompts.load(cfg, experts)
+    fmt = response_format(question_set_model(cfg.generator.questions_per_segment))
+    return [{"model": cfg.generator.model, "messages": job.request.messages, "temperature": 0.8,
+             "max_tokens": 512, "seed": job.request.seed, **fmt}
+            for job in (build_job(cfg, prompts, experts, s) for s in segments)]
+
+
+async def raw_loop(url: str, bodies: list[dict[str, Any]], aiohttp: bool, in_flight: int = 64) -> float:
+    from openai import AsyncOpenAI, DefaultAioHttpClient
+
+    client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0,
+                         http_client=DefaultAioHttpClient() if aiohttp else None)
+    queue = iter(bodies)
+
+    async def worker() -> None:
+        for body in queue:
+            await client.chat.completions.create(**body)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return len(bodies) / elapsed
+
+
+def full_path(url: str, segments: list[Segment], work: Path, concurrency: int = 64) -> tuple[float, int]:
+    run_dir = work / f"run-{time.time_ns()}"
+    cfg = config_for(run_dir, url, concurrency)
+    run = open_run(cfg)
+    before = server_count(url)
+    started = time.perf_counter()
+    run_generate(cfg, run, segments, progress=False)
+    elapsed = time.perf_counter() - started
+    calls = server_count(url) - before
+    return calls / elapsed, calls
+
+
+def bench_throughput(n: int, work: Path, rounds: int) -> None:
+    proc, url = start_server(0.0)
+    try:
+        segments = make_segments(n, seed=1)
+        bodies = request_bodies(config_for(work / "x", url), segments)
+        asyncio.run(raw_loop(url, bodies[:300], aiohttp=False))  # warm up both sides
+        raw, aio, full = [], [], []
+        for r in range(rounds):
+            raw.append(asyncio.run(raw_loop(url, bodies, aiohttp=False)))
+            aio.append(asyncio.run(raw_loop(url, bodies, aiohttp=True)))
+            full.append(full_path(url, make_segments(n, seed=100 + r), work)[0])
+            print(f"  round {r + 1}: raw default {raw[-1]:.0f}/s, raw aiohttp {aio[-1]:.0f}/s, "
+                  f"synth generate {full[-1]:.0f}/s", flush=True)
+        best_raw, best_full = max(raw), max(full)
+        print(f"zero latency, {n} requests, 64 in flight (best of {rounds}):")
+        print(f"  raw AsyncOpenAI loop, default client : {best_raw:8.0f} req/s")
+        print(f"  raw AsyncOpenAI loop, aiohttp client : {max(aio):8.0f} req/s")
+        print(f"  synth generate (full path)           : {best_full:8.0f} req/s  "
+              f"= {best_full / best_raw:.2f}x raw default (target >= 2.50x)")
+    finally:
+        proc.kill()
+
+
+def bench_latency(n: int, work: Path) -> None:
+    proc, url = start_server(0.5)
+    try:
+        rate, calls = full_path(url, make_segments(n, seed=2), work)
+        print(f"0.5 s latency, 64 in flight: synth generate {rate:.1f} req/s over {calls} requests "
+              f"(target >= {0.95 * 128:.1f}; ideal 128)")
+    finally:
+        proc.kill()
+
+
+def bench_replay(n: int, work: Path) -> None:
+    proc, url = start_server(0.0)
+    try:
+        segments = make_segments(n, seed=3)
+        cfg = config_for(work / "replay", url)
+        run = open_run(cfg)
+        started = time.perf_counter()
+        run_generate(cfg, run, segments, progress=False)
+        first_s, first_calls = time.perf_counter() - started, server_count(url)
+        run.pairs.unlink()
+        run.failures.unlink(missing_ok=True)
+        started = time.perf_counter()
+        summary = run_generate(cfg, run, segments, progress=False)
+        replay_s, calls = time.perf_counter() - started, server_count(url) - first_calls
+        print(f"cached replay of a finished {n}-segment run: {calls} calls (target 0), "
+              f"{summary.cached} cached answers, {replay_s:.1f} s (first run {first_calls} calls, {first_s:.1f} s)")
+    finally:
+        proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="synth-bench-"))
+    try:
+        bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)
+        bench_latency(256 if args.quick else 1280, work)
+        bench_replay(1000 if args.quick else 10_000, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
