@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -94,8 +95,10 @@ def audit_child(corpus: Path, out: Path) -> None:
     ingested = time.perf_counter()
     summary = write_audit(result, out, experts=experts)
     done = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024
     print(json.dumps({"ingest_s": ingested - start, "report_s": done - ingested, "records": summary["records"],
+                      "cpu_s": usage.ru_utime + usage.ru_stime,
                       "usable": summary["usable"], "quarantined": summary["quarantined"], "peak_rss_mb": peak_mb}))
 
 
@@ -123,6 +126,8 @@ def main() -> None:
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"audit wall time: {wall:.1f} s (ingest {figures['ingest_s']:.1f} s, report {figures['report_s']:.1f} s, "
           f"rest is interpreter start and imports)")
+    print(f"audit CPU time (user+sys, imports included): {figures['cpu_s']:.1f} s; load average now "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall > CPU means other work shared the cores)")
     print(f"peak memory (child max RSS): {figures['peak_rss_mb']:.0f} MB")
     print(f"records {figures['records']:,}, usable {figures['usable']:,}, quarantined {figures['quarantined']}")
     print(f"target: <= 60 s and <= 2048 MB -> {'OK' if wall <= 60 and figures['peak_rss_mb'] <= 2048 else 'MISSED'}")

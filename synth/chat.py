@@ -26,7 +26,7 @@ from synth.errors import ExportError
 
 DEFAULT_HUB_IDS = {"qwen3": "Qwen/Qwen3-8B", "llama3_1": "meta-llama/Llama-3.1-8B-Instruct"}
 _Q, _A = "\ue000", "\ue001"  # private-use sentinels for question and answer
-_NOT_PLAIN = re.compile(r"[<>{}|\ue000\ue001]|^\s|\s$")
+_NOT_PLAIN = re.compile("[<>{}|\ue000\ue001]")
 VERIFY_EVERY = 97  # one fast render in this many is checked against the exact render
 
 
@@ -113,6 +113,14 @@ def chat_messages(system: str | None, question: str, answer: str | None = None) 
 class _Skeleton:
     prompt: tuple[str, str]  # prompt = prompt[0] + question + prompt[1]
     full: tuple[str, str, str]  # full = full[0] + question + full[1] + answer + full[2]
+    anchor: str | None  # the special token prompt[1] starts with (splits tokenization there)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    prompt: str
+    full: str
+    skeleton: _Skeleton | None = None  # set when rendered from a skeleton with an anchor
 
 
 class ChatRenderer:
@@ -122,7 +130,9 @@ class ChatRenderer:
         self.chat = chat
         self.fast_enabled = True
         self.fast_count = self.exact_count = self.verified = 0
+        self.shortcut_enabled = True
         self._skeletons: dict[str | None, _Skeleton | None] = {}
+        self._tail_ids: dict[str, list[int]] = {}
 
     def render_exact(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
         return self.chat.tokenizer.apply_chat_template(
@@ -131,17 +141,53 @@ class ChatRenderer:
 
     def render(self, system: str | None, question: str, answer: str) -> tuple[str, str]:
         """(prompt, full) exactly as the chat template renders them."""
+        rendered = self.render_pair(system, question, answer)
+        return rendered.prompt, rendered.full
+
+    def render_pair(self, system: str | None, question: str, answer: str) -> Rendered:
         skeleton = self._skeleton(system) if self.fast_enabled else None
-        if skeleton is None or _NOT_PLAIN.search(question) or _NOT_PLAIN.search(answer):
+        if skeleton is None or not _plain(question) or not _plain(answer):
             self.exact_count += 1
-            return self._exact_pair(system, question, answer)
+            return Rendered(*self._exact_pair(system, question, answer))
         self.fast_count += 1
         prompt = skeleton.prompt[0] + question + skeleton.prompt[1]
         full = skeleton.full[0] + question + skeleton.full[1] + answer + skeleton.full[2]
         if self.fast_count % VERIFY_EVERY == 1 and (prompt, full) != self._verify(system, question, answer):
             self.fast_enabled = False
-            return self._exact_pair(system, question, answer)
-        return prompt, full
+            return Rendered(*self._exact_pair(system, question, answer))
+        return Rendered(prompt, full, skeleton if skeleton.anchor else None)
+
+    def prompt_ids(self, rendered: list[Rendered], full_ids: list[list[int]]) -> list[list[int]]:
+        """Token ids of each prompt. A skeleton prompt is the full conversation's ids up to the
+        anchor special token (added tokens split the text, so nothing before it can change)
+        plus the anchor tail's own ids; one in VERIFY_EVERY is checked against tokenizing the
+        prompt itself, and any mismatch turns the shortcut off for good."""
+        direct = [i for i, r in enumerate(rendered)
+                  if r.skeleton is None or not self.shortcut_enabled or i % VERIFY_EVERY == 0]
+        out: list[list[int] | None] = [None] * len(rendered)
+        for i, ids in zip(direct, self.chat.encode_batch([rendered[i].prompt for i in direct])):
+            out[i] = ids
+        for i, item in enumerate(rendered):
+            if item.skeleton is None or not self.shortcut_enabled:
+                continue
+            shortcut = self._prompt_from_full(item, full_ids[i])
+            if out[i] is not None and out[i] != shortcut:
+                self.shortcut_enabled = False
+                return self.chat.encode_batch([r.prompt for r in rendered])
+            out[i] = shortcut
+        return out  # type: ignore[return-value]
+
+    def _prompt_from_full(self, item: Rendered, full: list[int]) -> list[int]:
+        skeleton = item.skeleton
+        assert skeleton is not None and skeleton.anchor is not None
+        tail = skeleton.prompt[1]
+        if tail not in self._tail_ids:
+            self._tail_ids[tail] = self.chat.encode_batch([tail])[0]
+        tail_ids = self._tail_ids[tail]
+        index = -1
+        for _ in range(item.prompt[:len(item.prompt) - len(tail)].count(skeleton.anchor) + 1):
+            index = full.index(tail_ids[0], index + 1)
+        return full[:index] + tail_ids
 
     def _verify(self, system: str | None, question: str, answer: str) -> tuple[str, str]:
         self.verified += 1
@@ -159,7 +205,7 @@ class ChatRenderer:
 
     def _build_skeleton(self, system: str | None) -> _Skeleton | None:
         """Split sentinel renders; None (exact rendering only) when the shape is unusual."""
-        if system is not None and _NOT_PLAIN.search(system):
+        if system is not None and not _plain(system):
             return None
         prompt, full = self._exact_pair(system, _Q, _A)
         if prompt.count(_Q) != 1 or full.count(_Q) != 1 or full.count(_A) != 1 or _A in prompt:
@@ -169,7 +215,13 @@ class ChatRenderer:
         f1, f2 = rest.split(_A)
         if p0 != f0 or not f1.startswith(p1):
             return None
-        return _Skeleton((p0, p1), (f0, f1, f2))
+        anchor = next((s for s in self.chat.special_texts if p1.startswith(s)), None)
+        return _Skeleton((p0, p1), (f0, f1, f2), anchor)
+
+
+def _plain(text: str) -> bool:
+    """No surrounding whitespace and none of the characters templates branch on."""
+    return not (_NOT_PLAIN.search(text) or text[:1].isspace() or text[-1:].isspace())
 
 
 def common_prefix_len(a: list[int], b: list[int]) -> int:

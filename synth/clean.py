@@ -82,7 +82,10 @@ def strip_artifacts(text: str) -> str:
 
 def tidy_spacing(text: str, thorough: bool = True) -> str:
     """Single spaces; with `thorough`, also no space before punctuation and no orphan commas."""
-    text = " ".join(text.split())
+    if thorough or any(map(text.__contains__, ("  ", "\n", "\t", "\r", "\xa0", "\u2009", "\u202f"))):
+        text = " ".join(text.split())
+    else:
+        text = text.strip()
     if thorough:
         text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
         text = _DOUBLE_PUNCT.sub(r"\2", text)

@@ -55,6 +55,7 @@ class GenerateSummary(BaseModel):
     remaining: CostEstimate | None = None  # what the remaining segments would cost
     dry_run: bool = False
     estimate: CostEstimate | None = None  # --dry-run: what this run would cost
+    batch_seconds: float = 0.0  # time spent in the LLM batch itself
 
 
 @dataclass
@@ -94,9 +95,9 @@ class _Sink:
 
 def make_pairs(config: RunConfig, job: Job, value: BaseModel) -> list[Pair]:
     seg, gen = job.segment, config.generator
-    concepts = list(getattr(value, "concepts"))
+    concepts = list(value.concepts)
     pairs = []
-    for slot, question in zip(job.slots, getattr(value, "questions")):
+    for slot, question in zip(job.slots, value.questions):
         pairs.append(Pair(
             pair_id=stable_id(seg.segment_id, question), segment_id=seg.segment_id,
             source_id=seg.source_id, expert=seg.style, question=question, answer=seg.text,
@@ -207,7 +208,7 @@ async def _run_jobs(config: RunConfig, run: RunDir, engine: LLMEngine, jobs: lis
     summary.segments_ok, summary.failed = batch.ok, batch.failed + len(unknown)
     summary.failures = {**batch.failures, **({"unknown_expert": len(unknown)} if unknown else {})}
     summary.pairs_written, summary.cached, summary.calls = sink.pairs_written, batch.cached, batch.calls
-    summary.spend_usd = batch.spend_usd
+    summary.spend_usd, summary.batch_seconds = batch.spend_usd, round(batch.elapsed_s, 3)
     summary.budget_exhausted = batch.stopped == "budget"
     summary.remaining_segments = len(left)
     if left:

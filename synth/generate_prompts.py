@@ -19,9 +19,9 @@ import jinja2
 from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
 
 from synth.config import RunConfig, read_yaml, validate_model
+from synth.errors import TemplateError
 from synth.experts import Expert, ExpertSet
 from synth.templates import PromptTemplate, content_hash, load_template
-from synth.errors import TemplateError
 
 MIN_CONCEPTS, MAX_CONCEPTS = 2, 6
 _PLACEHOLDER = re.compile(r"\[[A-Z_]{2,}\]")  # redaction placeholders such as [NAME]
@@ -119,16 +119,16 @@ class GenerationPrompts:
         self._system: dict[str, str] = {}
 
     @classmethod
-    def load(cls, config: RunConfig, experts: ExpertSet) -> "GenerationPrompts":
+    def load(cls, config: RunConfig, experts: ExpertSet) -> GenerationPrompts:
         return cls(config.resolve(config.generator.prompts_dir), experts)
 
     def prompt_hash(self, expert: str, offline: bool = False) -> str:
         """Hash of every file that shapes this expert's generation request."""
         own = self.offline[expert] if offline else self.generate[expert]
-        return content_hash("|".join([self.system.hash, self.concepts.hash, own.hash, self.variation_hash]))
+        return content_hash(f"{self.system.hash}|{self.concepts.hash}|{own.hash}|{self.variation_hash}")
 
     def revise_hash(self) -> str:
-        return content_hash("|".join([self.system.hash, self.revise.hash]))
+        return content_hash(f"{self.system.hash}|{self.revise.hash}")
 
     def plan(self, expert: Expert, k: int, seed: str) -> list[Slot]:
         """K varied slots for one segment, deterministic for a seed string."""

@@ -22,9 +22,15 @@ from synth.errors import BudgetExceeded, ConfigError
 from synth.experts import ExpertSet, load_experts
 from synth.judge_accept import Decision, decide
 from synth.judge_offline import OFFLINE_MODEL, offline_verdict, unsupported
+from synth.judge_revise import apply_saved_revisions, revise_round
 from synth.judge_store import JudgmentStore
-from synth.judge_verdict import (failed_judgment, input_hash, judge_messages, judgment_from_verdict,
-                                 rubric_verdict_model)
+from synth.judge_verdict import (
+    failed_judgment,
+    input_hash,
+    judge_messages,
+    judgment_from_verdict,
+    rubric_verdict_model,
+)
 from synth.llm import LLMEngine, LLMRequest, LLMResult, open_engine, run_batch
 from synth.records import JudgedPair, Judgment, Pair
 from synth.rubric import Rubric, check_expert_names, load_rubric
@@ -51,7 +57,7 @@ class JudgeContext:
     checks_by_text: dict[tuple[str, str], PairChecks] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, config: RunConfig, run: RunDir, progress: bool = True) -> "JudgeContext":
+    def open(cls, config: RunConfig, run: RunDir, progress: bool = True) -> JudgeContext:
         rubric = load_rubric(config.resolve(config.judge.rubric))
         experts = load_experts(config.resolve(config.experts))
         check_expert_names(rubric, experts.names)
@@ -115,6 +121,7 @@ class JudgeResult(list[JudgedPair]):
 def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bool = True) -> JudgeResult:
     """Judge every stale pair, decide acceptance, revise what is fixable, write judged.jsonl."""
     ctx = JudgeContext.open(config, run, progress)
+    pairs = unique_pairs(pairs)
     try:
         states, stats = asyncio.run(_judge_and_revise(ctx, pairs))
     finally:
@@ -129,9 +136,15 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
     return result
 
 
-async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[str, PairState], JudgeStats]:
-    from synth.judge_revise import apply_saved_revisions, revise_round
+def unique_pairs(pairs: list[Pair]) -> list[Pair]:
+    """One pair per pair id (a repeated id is the same pair written twice: the first wins)."""
+    seen: dict[str, Pair] = {}
+    for pair in pairs:
+        seen.setdefault(pair.pair_id, pair)
+    return list(seen.values())
 
+
+async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[str, PairState], JudgeStats]:
     stats = JudgeStats(pairs=len(pairs))
     config = ctx.config
     async with open_engine(config.judge, ctx.run, config.budget, stage="judge",

@@ -29,7 +29,7 @@ def base_hash(pair: Pair) -> str:
     return content_hash(first + "\x1f" + pair.answer)
 
 
-def apply_saved_revisions(ctx: "JudgeContext", pairs: list[Pair]) -> list[Pair]:
+def apply_saved_revisions(ctx: JudgeContext, pairs: list[Pair]) -> list[Pair]:
     """Each pair replaced by its newest saved revision (within judge.max_revisions), if any."""
     saved = ctx.store.latest_revisions(((p.pair_id, base_hash(p)) for p in pairs),
                                        max_revision=ctx.config.judge.max_revisions)
@@ -37,7 +37,7 @@ def apply_saved_revisions(ctx: "JudgeContext", pairs: list[Pair]) -> list[Pair]:
             for p in pairs]
 
 
-def revisable(ctx: "JudgeContext", states: list["PairState"]) -> list["PairState"]:
+def revisable(ctx: JudgeContext, states: list[PairState]) -> list[PairState]:
     """Fixable rejections pending revision: marked when their judgment was made (this run, or
     an earlier one that was killed, failed or stopped by the budget). A threshold change
     alone makes no judgment, so it revises nothing."""
@@ -47,8 +47,8 @@ def revisable(ctx: "JudgeContext", states: list["PairState"]) -> list["PairState
             and (s.pair.pair_id, s.seen_hash) in pending]
 
 
-async def revise_round(ctx: "JudgeContext", judge_engine: LLMEngine, states: list["PairState"],
-                       stats: "JudgeStats") -> list[Pair]:
+async def revise_round(ctx: JudgeContext, judge_engine: LLMEngine, states: list[PairState],
+                       stats: JudgeStats) -> list[Pair]:
     """One round: revise every fixable rejected pair; returns the revised pairs."""
     todo = revisable(ctx, states)
     if not todo or judge_engine.budget_refused:
@@ -83,7 +83,7 @@ async def revise_round(ctx: "JudgeContext", judge_engine: LLMEngine, states: lis
     return revised
 
 
-def _revise_request(ctx: "JudgeContext", prompts: GenerationPrompts, state: "PairState") -> LLMRequest:
+def _revise_request(ctx: JudgeContext, prompts: GenerationPrompts, state: PairState) -> LLMRequest:
     pair, expert = state.pair, ctx.experts.get(state.pair.expert)
     assert state.decision is not None
     text = state.critique = critique(state.judgment, state.decision, state.checks)
@@ -97,7 +97,7 @@ def _revise_request(ctx: "JudgeContext", prompts: GenerationPrompts, state: "Pai
                       seed=pair.seed, offline_inputs=inputs)
 
 
-def _revised_pair(ctx: "JudgeContext", state: "PairState", question: str, prompt_hash: str) -> Pair:
+def _revised_pair(ctx: JudgeContext, state: PairState, question: str, prompt_hash: str) -> Pair:
     pair = state.pair
     assert state.decision is not None
     entry = {

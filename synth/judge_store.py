@@ -40,7 +40,7 @@ class JudgmentStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "JudgmentStore":
+    def __enter__(self) -> JudgmentStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

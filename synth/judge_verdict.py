@@ -74,7 +74,7 @@ def judgment_from_verdict(verdict: BaseModel, rubric: Rubric, judge_model: str, 
     scores = {name: CriterionScore(score=getattr(verdict, name).score,
                                    rationale=getattr(verdict, name).rationale.strip())
               for name in rubric.criteria}
-    flags = [SafetyFlag(kind=f.kind, quote=f.quote.strip()) for f in getattr(verdict, "safety_flags")]
+    flags = [SafetyFlag(kind=f.kind, quote=f.quote.strip()) for f in verdict.safety_flags]
     return Judgment(pair_id=pair_id, rubric_id=rubric.id, rubric_version=rubric.version,
                     rubric_hash=rubric.hash, judge_model=judge_model, status="ok", scores=scores,
                     safety_flags=flags, input_hash=seen_hash)

@@ -93,9 +93,9 @@ def _chunks(items: list[ChatExample], size: int) -> Iterator[list[ChatExample]]:
 
 def _encode_chunk(renderer: ChatRenderer, chunk: list[ChatExample], max_seq_len: int,
                   overlength: str, result: EncodeResult) -> None:
-    rendered = [renderer.render(e.system, e.question, e.answer) for e in chunk]
-    prompt_ids = renderer.chat.encode_batch([p for p, _ in rendered])
-    full_ids = renderer.chat.encode_batch([f for _, f in rendered])
+    rendered = [renderer.render_pair(e.system, e.question, e.answer) for e in chunk]
+    full_ids = renderer.chat.encode_batch([r.full for r in rendered])
+    prompt_ids = renderer.prompt_ids(rendered, full_ids)
     for example, prompt, full in zip(chunk, prompt_ids, full_ids):
         start, end = assistant_span(prompt, full, renderer.chat.eos_id)
         outcome = _apply_policy(example, full, start, end, max_seq_len, overlength)

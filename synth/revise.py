@@ -15,8 +15,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from synth.config import RunConfig
 from synth.concepts import extract_concepts
+from synth.config import RunConfig
 from synth.experts import ExpertSet, load_experts
 from synth.generate_prompts import GenerationPrompts, RevisedQuestion
 from synth.llm import LLMEngine, LLMRequest, LLMServices, open_engine

@@ -176,7 +176,7 @@ class SafetyPolicy:
     extra_resources: tuple[re.Pattern[str], ...] = field(default=())
 
     @classmethod
-    def from_config(cls, config: SafetyConfig) -> "SafetyPolicy":
+    def from_config(cls, config: SafetyConfig) -> SafetyPolicy:
         patterns = []
         for i, text in enumerate(config.crisis_resources):
             try:

@@ -100,6 +100,8 @@ def get_path(record: Any, path: str) -> tuple[bool, Any]:
     """(found, value) for a dotted path; an exact key with dots wins over descent."""
     if isinstance(record, Mapping) and path in record:
         return True, record[path]
+    if "." not in path:
+        return False, None
     node = record
     for part in path.split("."):
         if not isinstance(node, Mapping) or part not in node:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import eq, itemgetter
 
 WORD, ENGLISH, DOMAIN, CHATTER, FILLER = 1, 2, 4, 8, 16
 
@@ -93,7 +93,7 @@ class TextProfile:
 
 def has_stutter(toks: list[str]) -> bool:
     """A word repeated right after itself ("I I", "the the"), except words doubled in speech."""
-    if not any(map(str.__eq__, toks, toks[1:])):
+    if not any(map(eq, toks, toks[1:])):
         return False
     return any(a == b and TOKENS[a][1] & WORD and TOKENS[a][0] not in STUTTER_OK
                for a, b in zip(toks, toks[1:]))

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from rich.console import Console
 
 from synth.chat import tokenizer_source
 from synth.config import RunConfig
@@ -216,9 +217,13 @@ def trl_checks(config: RunConfig, run: RunDir, experts: list[str], log: Log) -> 
     return checks
 
 
+def _stderr_log(message: str) -> None:
+    Console(stderr=True).print(f"[dim]validate: {message}[/]", highlight=False)
+
+
 def run_validate(config: RunConfig, run: RunDir, log: Log | None = None) -> ValidationReport:
     """Run every check on the run's export; write reports/validation.{json,html}."""
-    log = log or (lambda message: None)
+    log = log or _stderr_log
     manifest = load_manifest(run)
     if manifest.base_model != config.export.base_model:
         raise ValidationFailed(f"the export was made for {manifest.base_model} but export.base_model is "

@@ -11,7 +11,7 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", "")  # no stray tiktoken cache in the temp dir
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from fake_llm_server import FakeLLMServer  # noqa: E402  (tests/ is on sys.path under pytest)
+from fake_llm_server import FakeLLMServer
 
 
 @pytest.fixture

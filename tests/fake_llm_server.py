@@ -38,8 +38,9 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -54,15 +55,15 @@ class Fault:
     seconds: float = 3600.0
 
     @classmethod
-    def status(cls, code: int, retry_after: float | None = None) -> "Fault":
+    def status(cls, code: int, retry_after: float | None = None) -> Fault:
         return cls("status", code=code, retry_after=retry_after)
 
     @classmethod
-    def hang(cls, seconds: float = 3600.0) -> "Fault":
+    def hang(cls, seconds: float = 3600.0) -> Fault:
         return cls("hang", seconds=seconds)
 
     @classmethod
-    def of(cls, kind: str) -> "Fault":
+    def of(cls, kind: str) -> Fault:
         return cls(kind)
 
 
@@ -114,7 +115,7 @@ def _words(body: dict[str, Any]) -> list[str]:
     """Words of the last user message (of its last triple-quoted passage, when it has one)."""
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     text = str(users[-1].get("content") or "") if users else ""
-    quoted = re.findall(r'"""(.*?)"""', text, re.S)
+    quoted = re.findall(r'"""(.*?)"""', text, re.DOTALL)
     return re.findall(r"[a-zA-Z]{4,}", quoted[-1] if quoted else text)[-400:] or ["feeling", "stuck"]
 
 
@@ -293,7 +294,7 @@ class FakeLLMServer:
             assert self._stopping is not None
             try:
                 await asyncio.wait_for(self._stopping.wait(), fault.seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             return _error(504, "hung", "fault")
         if fault.kind == "drop":
@@ -367,7 +368,7 @@ class FakeLLMServer:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return runner
 
-    def start(self) -> "FakeLLMServer":
+    def start(self) -> FakeLLMServer:
         ready = threading.Event()
 
         def serve() -> None:
@@ -393,7 +394,7 @@ class FakeLLMServer:
         self._thread.join(10)
         self._thread = None
 
-    def __enter__(self) -> "FakeLLMServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

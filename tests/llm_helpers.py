@@ -24,9 +24,9 @@ class Answer(BaseModel):
 
 
 def llm_config(url: str | list[str], **overrides: Any) -> LLMConfig:
-    values: dict[str, Any] = dict(provider="openai", model="fake-model", base_url=url,
-                                  api_key_env=KEY_ENV, concurrency=8, timeout_s=5, max_retries=3,
-                                  max_tokens=200, backoff_base_s=0.01, backoff_max_s=0.05)
+    values: dict[str, Any] = {"provider": "openai", "model": "fake-model", "base_url": url,
+                              "api_key_env": KEY_ENV, "concurrency": 8, "timeout_s": 5, "max_retries": 3,
+                              "max_tokens": 200, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
     values.update(overrides)
     return LLMConfig(**values)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from fake_llm_server import Fault
 from generate_fixture import REPO, gen_config, make_segments, segment_of
+
 from synth.errors import BudgetExceeded
 from synth.experts import load_experts
 from synth.generate import run_generate
@@ -177,3 +177,30 @@ def test_api_key_never_reaches_any_file_the_run_writes(tmp_path, fake_llm):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
     assert config.generator.api_key_env in (tmp_path / "run" / "config.yaml").read_text()
+
+
+def test_revise_pair_offline_and_online(tmp_path, fake_llm):
+    import asyncio
+
+    from synth.revise import open_generation, revise_pair
+
+    async def revise(config, pair, critique):
+        async with open_generation(config, open_run(config)) as gen:
+            return await revise_pair(gen, pair, critique)
+
+    config = gen_config(tmp_path / "off")
+    run = open_run(config)
+    run_generate(config, run, make_segments(2), progress=False)
+    pair = pairs_of(run)[0]
+    revised = asyncio.run(revise(config, pair, "The question is too generic; ask about guilt."))
+    assert isinstance(revised, Pair) and revised.revision == 1 and revised.question != pair.question
+    assert revised.pair_id != pair.pair_id and revised.answer == pair.answer
+    assert revised.revision_history[0]["question"] == pair.question
+    online = gen_config(tmp_path / "on", fake_llm.url)
+    again = asyncio.run(revise(online, revised, "Make it shorter."))
+    assert isinstance(again, Pair) and again.revision == 2 and again.generator == "openai"
+    prompt = fake_llm.requests[-1]["messages"][-1]["content"]
+    assert "Make it shorter." in prompt and revised.question in prompt
+    fake_llm.fault_fn = lambda i, body: Fault.status(500)
+    failed = asyncio.run(revise(online, again, "Another try."))
+    assert isinstance(failed, GenerationFailure) and failed.reason == "http_5xx"

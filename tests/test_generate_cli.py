@@ -10,8 +10,8 @@ import time
 from collections import Counter
 
 import pytest
-
 from generate_fixture import TEXTS, gen_config_file, make_segments, segment_of
+
 from synth.cli import main
 from synth.records import Pair
 from synth.rundir import read_jsonl, write_jsonl

@@ -6,10 +6,17 @@ import json
 import sqlite3
 
 import pytest
-
 from fake_llm_server import Fault
-from judge_fixture import (CRITERIA, ScriptedJudge, judge_config, make_pair, make_pairs, marker_of,
-                           rubric_copy, setup_run)
+from judge_fixture import (
+    CRITERIA,
+    ScriptedJudge,
+    judge_config,
+    make_pairs,
+    marker_of,
+    rubric_copy,
+    setup_run,
+)
+
 from synth import embeddings
 from synth.cli import main
 from synth.judge import run_judge

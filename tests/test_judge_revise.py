@@ -3,8 +3,8 @@ judge.max_revisions rounds, within the budget; every round is recorded; reruns p
 from __future__ import annotations
 
 import pytest
-
 from judge_fixture import ScriptedJudge, judge_config, make_pairs, marker_of, setup_run
+
 from synth import embeddings
 from synth.errors import BudgetExceeded
 from synth.judge import run_judge
@@ -73,11 +73,8 @@ def test_revise_loop_stays_within_budget_and_a_raised_cap_resumes(tmp_path, fake
     config = judge_config(tmp_path / "run", fake_llm.url, **prices, **{"budget.max_usd": 1.6})
     run = setup_run(config, pairs)
     with pytest.raises(BudgetExceeded):  # some revised pair could not be judged
-        try:
-            run_judge(config, run, pairs, progress=False)
-        except BudgetExceeded:
-            judged = judged_by_marker(run)
-            raise
+        run_judge(config, run, pairs, progress=False)
+    judged = judged_by_marker(run)
     assert fake_llm.spend(0.0, 1000.0) <= 1.6 + 1e-9
     assert len(judged) == 6 and not any(j.accepted for j in judged.values())
     assert max(j.pair.revision for j in judged.values()) < 3  # stopped before the limit

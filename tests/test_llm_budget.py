@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from llm_helpers import KEY, KEY_ENV, Answer, engine_for, llm_config, request
+
 from synth.llm import run_batch
 from synth.llm.budget import BudgetLedger, cost_usd
 from synth.llm.tokens import TokenCounter
@@ -86,3 +86,13 @@ async def test_zero_budget_refuses_priced_calls_but_allows_free_ones(tmp_path, f
     async with engine_for(tmp_path / "b", llm_config(fake_llm.url), max_usd=0) as engine:
         assert (await engine.call(request(), Answer)).status == "ok"
     assert fake_llm.count == 1
+
+
+def test_byte_bound_is_above_the_tokenizer_count():
+    from synth.llm.tokens import byte_bound
+
+    messages = [request(i, text="Ça va? Schön. 日本語 ok " * (i + 1)).messages for i in range(5)]
+    counter = TokenCounter()
+    assert all(byte_bound(m) >= counter.count_messages(m) / 1.25 for m in messages)
+    from fake_llm_server import prompt_tokens
+    assert all(byte_bound(m) >= prompt_tokens(m) for m in messages)

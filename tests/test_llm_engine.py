@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from fake_llm_server import Fault, FakeLLMServer
+from fake_llm_server import FakeLLMServer, Fault
 from llm_helpers import KEY, KEY_ENV, Answer, call_rows, engine_for, llm_config, request
+
 from synth.errors import LLMError
 from synth.llm import run_batch
 

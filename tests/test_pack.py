@@ -103,6 +103,16 @@ def test_sampled_verification_keeps_fast_path_on(chat):
     assert renderer.fast_enabled and renderer.fast_count == 300 and renderer.verified >= 3
 
 
+def test_prompt_ids_shortcut_equals_tokenizing_the_prompt(chat):
+    renderer = ChatRenderer(chat)
+    sample = examples(150) + examples(50, seed=4, system=None)
+    rendered = [renderer.render_pair(e.system, e.question, e.answer) for e in sample]
+    assert all(r.skeleton is not None for r in rendered)
+    full = chat.encode_batch([r.full for r in rendered])
+    assert renderer.prompt_ids(rendered, full) == chat.encode_batch([r.prompt for r in rendered])
+    assert renderer.shortcut_enabled
+
+
 def test_overlength_drop_and_truncate_are_recorded(chat):
     sample = examples(6)
     lengths = [e.input_ids.size for e in encode_examples(ChatRenderer(chat), sample, 100_000).kept]

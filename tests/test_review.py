@@ -181,7 +181,7 @@ def test_review_cli_csv_and_import(tmp_path, capsys):
     assert main(["review", str(config_file), "--import-csv", str(out), "--reviewer", "ana"]) == 3
     decision = next(read_jsonl(run.path("review", "decisions.jsonl"), ReviewDecision))
     assert (decision.pair_id, decision.decision, decision.reviewer) == (rows[0]["pair_id"], "reject", "ana")
-    assert "row 3, field 'decision'" in capsys.readouterr().err.replace("\n", "")
+    assert "row 3, field 'decision'" in " ".join(capsys.readouterr().err.split())
 
 
 def test_review_without_judged_pairs_is_an_input_error(tmp_path):

@@ -18,7 +18,7 @@ from synth.rundir import RunDir, open_run, read_jsonl
 from synth.status import run_status
 
 console = Console(stderr=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def load_segments(config: RunConfig, run: RunDir) -> list[Segment]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,7 +28,7 @@ CHUNK = 1024
 def check_command(
     pairs: Annotated[Path, typer.Argument(help="JSONL file: one object per line with 'question' and 'answer'.",
                                           show_default=False)],
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run config whose "
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Run config whose "
                                                    "`checks` and `safety` sections to use.")] = None,
     sets: SetOption = None,
 ) -> None:
@@ -51,7 +51,7 @@ def check_command(
         raise InputError(f"{len(errors)} bad line(s) skipped, {len(items)} checked", file=str(pairs))
 
 
-RubricOption = Annotated[Optional[Path], typer.Option("--rubric", "-r", help="Rubric YAML to judge "
+RubricOption = Annotated[Path | None, typer.Option("--rubric", "-r", help="Rubric YAML to judge "
                                                       "with (default: judge.rubric of the config).")]
 
 

@@ -17,7 +17,7 @@ from synth.rundir import open_run
 if TYPE_CHECKING:
     from synth.review import ReviewSession
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # paths stay whole for copy-paste
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "skipped": "yellow"}
 
 
@@ -109,7 +109,7 @@ def _review_csv(session: ReviewSession, csv_out: Path | None, csv_in: Path | Non
         result = import_csv(session, csv_in, reviewer)
         console.print(f"saved {result.saved} decision(s); {result.blank} row(s) undecided")
         for error in result.errors:
-            console.print(f"[red]{error}[/]", highlight=False)
+            console.print(f"[red]{error}[/]", highlight=False, soft_wrap=True)
         if result.errors:
             raise InputError(f"{len(result.errors)} row(s) not imported", file=str(csv_in))
 

@@ -39,8 +39,17 @@ from synth.llm.services import LLMServices
 from synth.llm.types import BatchSummary, LLMRequest, LLMResult, OfflineAnswerer, Usage
 from synth.rundir import RunDir
 
-__all__ = ["open_engine", "run_batch", "LLMEngine", "LLMServices", "LLMRequest", "LLMResult",
-           "BatchSummary", "OfflineAnswerer", "Usage"]
+__all__ = [
+    "BatchSummary",
+    "LLMEngine",
+    "LLMRequest",
+    "LLMResult",
+    "LLMServices",
+    "OfflineAnswerer",
+    "Usage",
+    "open_engine",
+    "run_batch",
+]
 
 
 @contextlib.asynccontextmanager

@@ -26,8 +26,15 @@ from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from synth.llm.engine import LLMEngine
 from synth.llm.types import BatchSummary, LLMRequest, LLMResult
@@ -97,7 +104,8 @@ async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_
     with make_progress(progress) as bar:
         batch.progress = bar
         batch.task = bar.add_task(description, total=total, failed=0, spend=0.0)
-        workers = [asyncio.create_task(batch.worker()) for _ in range(engine.config.concurrency)]
+        count = engine.config.concurrency if total is None else max(1, min(engine.config.concurrency, total))
+        workers = [asyncio.create_task(batch.worker()) for _ in range(count)]
         try:
             await asyncio.gather(*workers)
         finally:

@@ -25,11 +25,18 @@ from synth.config import LLMConfig
 from synth.errors import LLMError
 from synth.llm.budget import BudgetGate, Reservation, cost_usd
 from synth.llm.cache import request_hash
-from synth.llm.replies import MODE, Reply, parse_reply, reask_messages, response_format, validate_reply
+from synth.llm.replies import (
+    MODE,
+    Reply,
+    parse_reply,
+    reask_messages,
+    response_format,
+    validate_reply,
+)
 from synth.llm.retry import CallFault, RetryPolicy, classify
 from synth.llm.services import LLMServices
 from synth.llm.tokens import TokenCounter, byte_bound
-from synth.llm.transport import Transport, base_urls
+from synth.llm.transport import OPENAI_URL, Transport, base_urls
 from synth.llm.types import LLMRequest, LLMResult, OfflineAnswerer, Usage
 
 _STATUS = {"validation_failed": "invalid"}  # call-log status of an answer that failed validation
@@ -55,6 +62,10 @@ class LLMEngine:
         self.urls = [] if self.is_offline else base_urls(config)
         # connect=False: hashes and estimates only (dry runs), no HTTP client and no API key
         self.transport = Transport(config) if connect and not self.is_offline else None
+        # api.openai.com wants max_completion_tokens (newer models refuse max_tokens); vLLM and
+        # most OpenAI-compatible servers know max_tokens
+        hosted = any(url.startswith(OPENAI_URL) for url in self.urls)
+        self._max_tokens_field = "max_completion_tokens" if hosted else "max_tokens"
         services.redact.add_env(config.api_key_env)
         self._counter: TokenCounter | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
@@ -121,7 +132,8 @@ class LLMEngine:
               model: type[BaseModel]) -> dict[str, Any]:
         cfg = self.config
         body = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature,
-                "max_tokens": cfg.max_tokens, "seed": self._seed(request), **self._format(model)[0]}
+                self._max_tokens_field: cfg.max_tokens, "seed": self._seed(request),
+                **self._format(model)[0]}
         body.update(cfg.extra_body)
         return body
 
@@ -189,7 +201,11 @@ class LLMEngine:
                     self._log(request, key, stage, "budget", reason="budget_exhausted")
                     return self._result(request, key, tally, "skipped_budget", reason="budget_exhausted",
                                         error=f"reserving ${exact():.6f} would pass the budget cap")
-                reply, fault, latency, url = await self._post(body)
+                try:
+                    reply, fault, latency, url = await self._post(body)
+                except BaseException:  # cancelled mid-call (Ctrl-C, a fatal error elsewhere)
+                    self.gate.settle_fault(reservation, billed=True)  # it may have been billed
+                    raise
             tally.attempts += 1
             tally.latency += latency
             if fault is None and reply is not None:

@@ -5,7 +5,8 @@ import the OpenAI SDK or instructor themselves.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, Literal, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
