@@ -23,10 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = ["therapeutic", "educational", "empathetic", "practical"]
-VOCAB = ("feel feeling shame guilt healing trauma parent child boundary anxiety body nervous system "
+VOCAB = str.split("feel feeling shame guilt healing trauma parent child boundary anxiety body nervous system "
          "safe support notice gentle pattern grief relationship partner friend worth critic voice "
          "breathe calm pause learn grow old young family trust hope fear anger rest need care "
-         "the a and to of you your it that is in so when this was not with but because can").split()
+         "the a and to of you your it that is in so when this was not with but because can")
 QUIRKS = ["[Music] um", "I I I", "&amp;", "email me at someone.example@example.com", "uh"]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -37,15 +38,21 @@ from synth.records import Segment
 from synth.rundir import open_run
 
 EXPERTS = ["therapeutic", "educational", "empathetic", "practical"]
-WORDS = ["shame", "guilt", "anger", "fear", "boundary", "healing", "childhood", "partner", "nervous", "system", "pattern", "feeling", "safe", "body", "grief", "hope", "trust", "worth", "parent", "friend", "work", "night", "morning", "habit", "practice", "notice", "breathe", "pause", "repair", "connection", "hiding", "freeze", "fawn", "pleasing", "critic", "kindness", "slow", "steady", "small", "step", "write", "journal", "walk", "sleep", "talk", "listen", "cry", "rest", "ask", "say"]
-FILLER = ["when", "you", "you", "can", "it", "is", "and", "the", "this", "that", "so", "because", "then", "if", "what", "how", "I", "your", "we", "our"]
+WORDS = ("shame guilt anger fear boundary healing childhood partner nervous system pattern "
+         "feeling safe body grief hope trust worth parent friend work night morning habit "
+         "practice notice breathe pause repair connection hiding freeze fawn pleasing critic "
+         "kindness slow steady small step write journal walk sleep talk listen cry rest ask say")
+WORDS_LIST = WORDS.split()
+FILLER = "when you you can it is and the this that so because then if what how I your we our"
+FILLER_LIST = FILLER.split()
+CPU_MS: dict[str, float] = {}  # client CPU (user+sys of this process) per request, last run of each
 
 
 def make_segments(n: int, seed: int = 7) -> list[Segment]:
     rng = random.Random(seed)
     segments = []
     for i in range(n):
-        sentences = [" ".join(rng.choice(WORDS if k % 2 else FILLER) for k in range(rng.randint(8, 16)))
+        sentences = [" ".join(rng.choice(WORDS_LIST if k % 2 else FILLER_LIST) for k in range(rng.randint(8, 16)))
                      for _ in range(rng.randint(8, 14))]
         text = ". ".join(s.capitalize() for s in sentences) + f". Note {i}."
         style = EXPERTS[i % 4]
@@ -99,9 +106,10 @@ async def raw_loop(url: str, bodies: list[dict[str, Any]], aiohttp: bool, in_fli
         for body in queue:
             await client.chat.completions.create(**body)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(in_flight)))
     elapsed = time.perf_counter() - started
+    CPU_MS[f"raw {'aiohttp' if aiohttp else 'default'}"] = (time.process_time() - cpu) / len(bodies) * 1e3
     await client.close()
     return len(bodies) / elapsed
 
@@ -112,10 +120,11 @@ def full_path(url: str, segments: list[Segment], work: Path, concurrency: int = 
     cfg = config_for(run_dir, url, concurrency)
     run = open_run(cfg)
     before = server_count(url)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = run_generate(cfg, run, segments, progress=False)
     elapsed = time.perf_counter() - started
     calls = server_count(url) - before
+    CPU_MS["synth generate"] = (time.process_time() - cpu) / max(calls, 1) * 1e3
     return calls / elapsed, calls, calls / max(summary.batch_seconds, 1e-9)
 
 
@@ -130,8 +139,9 @@ def bench_throughput(n: int, work: Path, rounds: int) -> None:
             raw.append(asyncio.run(raw_loop(url, bodies, aiohttp=False)))
             aio.append(asyncio.run(raw_loop(url, bodies, aiohttp=True)))
             full.append(full_path(url, make_segments(n, seed=100 + r), work)[0])
+            cpu = ", ".join(f"{k} {v:.2f}" for k, v in CPU_MS.items())
             print(f"  round {r + 1}: raw default {raw[-1]:.0f}/s, raw aiohttp {aio[-1]:.0f}/s, "
-                  f"synth generate {full[-1]:.0f}/s", flush=True)
+                  f"synth generate {full[-1]:.0f}/s; client CPU ms/request: {cpu}", flush=True)
         best_raw, best_full = max(raw), max(full)
         print(f"zero latency, {n} requests, 64 in flight (best of {rounds}):")
         print(f"  raw AsyncOpenAI loop, default client : {best_raw:8.0f} req/s")
@@ -145,9 +155,12 @@ def bench_throughput(n: int, work: Path, rounds: int) -> None:
 def bench_latency(n: int, work: Path) -> None:
     proc, url = start_server(0.5)
     try:
+        bodies = request_bodies(config_for(work / "x", url), make_segments(n, seed=4))
+        raw = asyncio.run(raw_loop(url, bodies, aiohttp=False))
         rate, calls, in_batch = full_path(url, make_segments(n, seed=2), work)
         print(f"0.5 s latency, 64 in flight: synth generate {rate:.1f} req/s end to end, {in_batch:.1f} "
-              f"req/s in the batch, over {calls} requests (target >= {0.95 * 128:.1f}; ideal 128)")
+              f"req/s in the batch, over {calls} requests (target >= {0.95 * 128:.1f}; ideal 128); "
+              f"raw AsyncOpenAI loop {raw:.1f} req/s")
     finally:
         proc.kill()
 
@@ -176,6 +189,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (other work on the machine "
+          "slows every figure; the ratios are measured in the same run)")
     work = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
         bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)

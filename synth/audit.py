@@ -114,8 +114,8 @@ def _flags_section(result: IngestResult, summary: dict[str, Any], plots: dict[st
 
 def _file_section(report: FileReport) -> Section:
     schema = report.schema_
-    blocks: list[Any] = [f"{report.format}; {report.records} records: {report.usable} usable, "
-                         f"{report.quarantined} quarantined."]
+    counts = f"{report.records} records: {report.usable} usable, {report.quarantined} quarantined."
+    blocks: list[Any] = [f"{report.format}; {counts}"]
     blocks += [f"error: {e}" for e in report.errors]
     if schema is None:
         return Section(Path(report.path).name, blocks, level=3)

@@ -5,6 +5,7 @@ best-scored pairs (mean judge score; ties broken by a seeded shuffle) and the re
 as `over_quota`; an expert with fewer keeps all and its shortfall (quota - available) is
 reported. Experts without a quota are not capped.
 """
+
 from __future__ import annotations
 
 import random
@@ -37,8 +38,9 @@ class BalanceResult:
         return {name: e.shortfall for name, e in self.experts.items() if e.shortfall}
 
 
-def apply_quotas(candidates: Sequence[Candidate], quotas: dict[str, int], experts: Sequence[str],
-                 seed: int) -> BalanceResult:
+def apply_quotas(
+    candidates: Sequence[Candidate], quotas: dict[str, int], experts: Sequence[str], seed: int
+) -> BalanceResult:
     result = BalanceResult()
     by_expert: dict[str, list[Candidate]] = {name: [] for name in experts}
     for candidate in candidates:
@@ -48,7 +50,7 @@ def apply_quotas(candidates: Sequence[Candidate], quotas: dict[str, int], expert
         ranked = _ranked(pool, seed)
         keep = ranked if quota is None else ranked[:quota]
         result.kept += keep
-        result.over_quota += ranked[len(keep):]
+        result.over_quota += ranked[len(keep) :]
         shortfall = max(0, quota - len(pool)) if quota is not None else 0
         result.experts[name] = ExpertBalance(len(pool), quota, len(keep), shortfall)
     return result

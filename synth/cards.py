@@ -3,6 +3,7 @@
 The front matter's `configs` let `datasets.load_dataset(<expert folder>, "trl")` (or
 "litgpt", "messages") load a format with its train/validation splits.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,15 +19,22 @@ from synth.records import ExportManifest
 FORMATS = (("trl", "jsonl"), ("litgpt", "jsonl"), ("messages", "jsonl"))
 
 
-def _front_matter(counts: dict[str, int], formats: Sequence[tuple[str, str]], tags: list[str]) -> str:
+def _front_matter(
+    counts: dict[str, int], formats: Sequence[tuple[str, str]], tags: list[str]
+) -> str:
     configs = []
     for name, ext in formats:
         files = [{"split": "train", "path": f"{name}/train.{ext}"}]
         if counts.get("val"):
             files.append({"split": "validation", "path": f"{name}/val.{ext}"})
         configs.append({"config_name": name, "data_files": files})
-    meta = {"language": ["en"], "task_categories": ["text-generation"], "tags": tags,
-            "pretty_name": None, "configs": configs}
+    meta = {
+        "language": ["en"],
+        "task_categories": ["text-generation"],
+        "tags": tags,
+        "pretty_name": None,
+        "configs": configs,
+    }
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
 
 
@@ -34,13 +42,22 @@ def _lines(items: dict[str, Any]) -> str:
     return "\n".join(f"| {k} | {v} |" for k, v in items.items())
 
 
-def expert_card(expert: Expert, counts: dict[str, int], figures: dict[str, float],
-                manifest: ExportManifest, gpu: str) -> str:
+def expert_card(
+    expert: Expert,
+    counts: dict[str, int],
+    figures: dict[str, float],
+    manifest: ExportManifest,
+    gpu: str,
+) -> str:
     head = _front_matter(counts, FORMATS, ["synthetic", "lora", "style-expert", "mental-health"])
     head = head.replace("pretty_name: null", f"pretty_name: synth {expert.name} expert")
     patterns = "\n".join(f"- {p}" for p in expert.response_patterns)
     boundaries = "\n".join(f"- {b}" for b in expert.boundaries)
-    kwargs = ' plus `"chat_template_kwargs": {"enable_thinking": false}`' if manifest.base_model == "qwen3" else ""
+    kwargs = (
+        ' plus `"chat_template_kwargs": {"enable_thinking": false}`'
+        if manifest.base_model == "qwen3"
+        else ""
+    )
     return f"""{head}
 # synth dataset: {expert.name} expert
 
@@ -59,11 +76,21 @@ verbatim transcript segment of one speaker as the answer. One LoRA adapter per e
 ## Figures
 | figure | value |
 |---|---|
-{_lines({"train examples": counts["train"], "val examples": counts["val"],
-         "tokens (train+val)": counts["tokens"], "trained (assistant) tokens": counts["trained_tokens"],
-         **{k: v for k, v in figures.items()}})}
+{
+        _lines(
+            {
+                "train examples": counts["train"],
+                "val examples": counts["val"],
+                "tokens (train+val)": counts["tokens"],
+                "trained (assistant) tokens": counts["trained_tokens"],
+                **{k: v for k, v in figures.items()},
+            }
+        )
+    }
 
-Tokens are counted with the target tokenizer (`{manifest.tokenizer}`, hash `{manifest.tokenizer_hash}`)
+Tokens are counted with the target tokenizer (`{manifest.tokenizer}`, hash `{
+        manifest.tokenizer_hash
+    }`)
 on the chat-template rendering, max_seq_len {manifest.max_seq_len}.
 
 ## Files (same ids and split in every format; train and val share no source video)
@@ -79,13 +106,17 @@ on the chat-template rendering, max_seq_len {manifest.max_seq_len}.
   padding-free sequence with flash attention; in a hand-written loop set
   `model.config.use_cache = False` so examples do not attend to each other.
 - `config/trl.yaml` (PEFT LoraConfig + TRL SFTConfig) and `config/litgpt_lora.yaml`
-  (`litgpt finetune_lora --config`), sized for one {gpu} by synth's memory model (`synth/memory.py`).
+  (`litgpt finetune_lora --config`), sized for one {
+        gpu
+    } by synth's memory model (`synth/memory.py`).
 
 ## Load
 ```python
 from datasets import load_dataset
 ds = load_dataset("path/to/export/{expert.name}", "trl")  # or "litgpt", "messages"
-packed = load_dataset("parquet", data_files={{"train": "path/to/export/{expert.name}/packed/train.parquet"}})
+packed = load_dataset("parquet", data_files={{"train": "path/to/export/{
+        expert.name
+    }/packed/train.parquet"}})
 ```
 
 ## Limitations
@@ -112,12 +143,17 @@ expert for vLLM's `--lora-modules`; a request's `model` is the label the router 
 
 
 def export_readme(experts: Sequence[Expert], manifest: ExportManifest) -> str:
-    rows = "\n".join(f"| {e.name} | {manifest.experts[e.name]['train']} | {manifest.experts[e.name]['val']} | "
-                     f"{manifest.experts[e.name]['tokens']} | {e.training.lora_r} | {e.training.learning_rate} |"
-                     for e in experts)
+    rows = "\n".join(
+        f"| {e.name} | {manifest.experts[e.name]['train']} | {manifest.experts[e.name]['val']} | "
+        f"{manifest.experts[e.name]['tokens']} | {e.training.lora_r} | {e.training.learning_rate} |"
+        for e in experts
+    )
     warnings = "\n".join(f"- {w}" for w in manifest.warnings) or "- none"
-    thinking = (' and `"chat_template_kwargs": {"enable_thinking": false}`'
-                if manifest.base_model == "qwen3" else "")
+    thinking = (
+        ' and `"chat_template_kwargs": {"enable_thinking": false}`'
+        if manifest.base_model == "qwen3"
+        else ""
+    )
     return f"""# synth export
 
 Base model `{manifest.base_model_id}`, tokenizer hash `{manifest.tokenizer_hash}`, max_seq_len

@@ -14,6 +14,7 @@ whitespace, none of `< > { } |`, which is where templates branch on content) is 
 concatenation. A sample of fast renders is checked against the exact render; on any mismatch
 the renderer switches to exact rendering for good. Other pairs are always rendered exactly.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,9 @@ class ChatTokenizer:
 
     def __post_init__(self) -> None:
         self._special_starts = {s[0] for s in self.special_texts if s}
-        self._special_re = re.compile("|".join(map(re.escape, self.special_texts))) if self.special_texts else None
+        self._special_re = (
+            re.compile("|".join(map(re.escape, self.special_texts))) if self.special_texts else None
+        )
 
     @property
     def chat_template(self) -> str:
@@ -51,7 +54,9 @@ class ChatTokenizer:
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """Token ids of many texts at once (the fast backend, no special tokens added)."""
-        encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+        encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(
+            texts, add_special_tokens=False
+        )
         return [e.ids for e in encodings]
 
     def special_text_in(self, text: str) -> str | None:
@@ -69,8 +74,10 @@ def load_chat_tokenizer(source: str | Path) -> ChatTokenizer:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(source))
     except (OSError, ValueError) as exc:
-        raise ExportError(f"cannot load the tokenizer {str(source)!r}: {exc}. Set export.tokenizer "
-                          "to a local tokenizer folder or allow hub access") from None
+        raise ExportError(
+            f"cannot load the tokenizer {str(source)!r}: {exc}. Set export.tokenizer "
+            "to a local tokenizer folder or allow hub access"
+        ) from None
     if not getattr(tokenizer, "is_fast", False):
         raise ExportError(f"tokenizer {source!r} is not a fast tokenizer (needs tokenizer.json)")
     if not tokenizer.chat_template:
@@ -78,9 +85,13 @@ def load_chat_tokenizer(source: str | Path) -> ChatTokenizer:
     if tokenizer.eos_token_id is None:
         raise ExportError(f"tokenizer {source!r} has no eos token")
     return ChatTokenizer(
-        tokenizer=tokenizer, source=str(source), hash=tokenizer_hash(tokenizer),
+        tokenizer=tokenizer,
+        source=str(source),
+        hash=tokenizer_hash(tokenizer),
         eos_id=int(tokenizer.eos_token_id),
-        template_kwargs={"enable_thinking": False} if "enable_thinking" in tokenizer.chat_template else {},
+        template_kwargs={"enable_thinking": False}
+        if "enable_thinking" in tokenizer.chat_template
+        else {},
         special_texts=tuple(sorted(tokenizer.get_added_vocab(), key=len, reverse=True)),
     )
 
@@ -101,7 +112,9 @@ def tokenizer_hash(tokenizer: Any) -> str:
     return digest.hexdigest()[:16]
 
 
-def chat_messages(system: str | None, question: str, answer: str | None = None) -> list[dict[str, str]]:
+def chat_messages(
+    system: str | None, question: str, answer: str | None = None
+) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": question})
     if answer is not None:
@@ -136,8 +149,11 @@ class ChatRenderer:
 
     def render_exact(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
         return self.chat.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=add_generation_prompt,
-            **self.chat.template_kwargs)
+            messages,
+            tokenize=False,
+            add_generation_prompt=add_generation_prompt,
+            **self.chat.template_kwargs,
+        )
 
     def render(self, system: str | None, question: str, answer: str) -> tuple[str, str]:
         """(prompt, full) exactly as the chat template renders them."""
@@ -152,7 +168,9 @@ class ChatRenderer:
         self.fast_count += 1
         prompt = skeleton.prompt[0] + question + skeleton.prompt[1]
         full = skeleton.full[0] + question + skeleton.full[1] + answer + skeleton.full[2]
-        if self.fast_count % VERIFY_EVERY == 1 and (prompt, full) != self._verify(system, question, answer):
+        if self.fast_count % VERIFY_EVERY == 1 and (prompt, full) != self._verify(
+            system, question, answer
+        ):
             self.fast_enabled = False
             return Rendered(*self._exact_pair(system, question, answer))
         return Rendered(prompt, full, skeleton if skeleton.anchor else None)
@@ -162,8 +180,11 @@ class ChatRenderer:
         anchor special token (added tokens split the text, so nothing before it can change)
         plus the anchor tail's own ids; one in VERIFY_EVERY is checked against tokenizing the
         prompt itself, and any mismatch turns the shortcut off for good."""
-        direct = [i for i, r in enumerate(rendered)
-                  if r.skeleton is None or not self.shortcut_enabled or i % VERIFY_EVERY == 0]
+        direct = [
+            i
+            for i, r in enumerate(rendered)
+            if r.skeleton is None or not self.shortcut_enabled or i % VERIFY_EVERY == 0
+        ]
         out: list[list[int] | None] = [None] * len(rendered)
         for i, ids in zip(direct, self.chat.encode_batch([rendered[i].prompt for i in direct])):
             out[i] = ids
@@ -185,7 +206,7 @@ class ChatRenderer:
             self._tail_ids[tail] = self.chat.encode_batch([tail])[0]
         tail_ids = self._tail_ids[tail]
         index = -1
-        for _ in range(item.prompt[:len(item.prompt) - len(tail)].count(skeleton.anchor) + 1):
+        for _ in range(item.prompt[: len(item.prompt) - len(tail)].count(skeleton.anchor) + 1):
             index = full.index(tail_ids[0], index + 1)
         return full[:index] + tail_ids
 

@@ -21,14 +21,24 @@ from synth.records import CheckResult
 from synth.safety import SafetyPolicy, SafetyScreen
 from synth.templates import content_hash
 
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "even", "ever", "every", "few", "for", "from", "further", "get", "gets", "getting", "got", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "keep", "know", "like", "lot", "make", "me", "more", "most", "much", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "really", "same", "say", "she", "should", "so", "some", "something", "still", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "they're", "thing", "things", "think", "this", "those", "through", "to", "too", "under", "until", "up", "very", "want", "was", "wasn't", "we", "we're", "were", "what", "what's", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "won't", "would", "you", "you're", "your", "yours", "yourself", "yourselves"])
+STOPWORDS = frozenset((  # noqa: SIM905 (a word list reads best as text)
+    "a about above after again against all also am an and any are aren't as at be because been "
+    "before being below between both but by can can't could couldn't did didn't do does doesn't "
+    "doing don't down during each even ever every few for from further get gets getting got had "
+    "hadn't has hasn't have haven't having he her here hers herself him himself his how i i'd i'll "
+    "i'm i've if in into is isn't it it's its itself just keep know like lot make me more most much "
+    "my myself no nor not now of off on once one only or other our ours ourselves out over own "
+    "really same say she should so some something still such than that that's the their theirs "
+    "them themselves then there these they they're thing things think this those through to too "
+    "under until up very want was wasn't we we're were what what's when where which while who whom "
+    "why will with won't would you you're your yours yourself yourselves").split())
 _WORD = re.compile(r"[a-z][a-z']*")
 _INTERROGATIVE = re.compile(
     r"^(?:how|what|why|when|where|who|whom|whose|which|is|are|am|was|were|can|could|should|would"
     r"|do|does|did|will|have|has|may|might|must)\b", re.IGNORECASE)
-_LEFTOVER_Q = re.compile(
-    r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTODO\b"
-    r"|\blorem ipsum\b|^\s*(?:question|q)\s*[:\-]", re.IGNORECASE | re.MULTILINE)
+_LEFTOVER_Q = re.compile(  # placeholders are upper case: "[NAME]" is a leftover, "[sic]" is not
+    r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTO[D]O\b"
+    r"|\b[Ll]orem ipsum\b|^\s*(?:[Qq]uestion|Q)\s*[:\-]", re.MULTILINE)
 _LEFTOVER_A = re.compile(r"\{\{|\}\}|\{%|%\}")
 _AI_DISCLAIMER = re.compile(
     r"\bas an ai\b|\bas a(?:n ai)? language model\b|\bi'?m (?:just )?an ai\b"

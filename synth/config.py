@@ -54,7 +54,7 @@ class IngestConfig(Section):
         "empty_text", "too_short", "too_long", "exact_duplicate", "near_duplicate",
         "non_english", "promo", "off_topic", "duplicate_id", "low_confidence",
     ])
-    near_dup_threshold: float = Field(0.7, gt=0, le=1)
+    near_dup_threshold: float = Field(0.5, gt=0, le=1)
     max_text_chars: int = Field(200_000, ge=100)
 
     @field_validator("quarantine_flags")

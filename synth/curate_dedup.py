@@ -12,6 +12,7 @@ Within and across experts alike. Near or semantically close questions over *diff
 are kept but linked, so the split puts them on one side (no near-duplicate across train/val).
 Uses synth.dedup (exact keys, MinHash clusters) and synth.embeddings.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,8 +44,12 @@ class DedupResult:
     answer_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # segment -> embedding
 
 
-def deduplicate(items: Sequence[DedupItem], near_threshold: float, semantic_threshold: float,
-                semantic: bool = True) -> DedupResult:
+def deduplicate(
+    items: Sequence[DedupItem],
+    near_threshold: float,
+    semantic_threshold: float,
+    semantic: bool = True,
+) -> DedupResult:
     ranked = sorted(items, key=lambda i: (-i.score, i.key))
     result = DedupResult()
     ranked = _exact(ranked, result)
@@ -84,36 +89,57 @@ def _segments(ranked: Sequence[DedupItem]) -> list[DedupItem]:
     return list(seen.values())
 
 
-def _drop_segments(ranked: list[DedupItem], duplicate_of: dict[str, DedupItem], reason: str,
-                   result: DedupResult) -> list[DedupItem]:
+def _drop_segments(
+    ranked: list[DedupItem], duplicate_of: dict[str, DedupItem], reason: str, result: DedupResult
+) -> list[DedupItem]:
     kept = []
     for item in ranked:
         keeper = duplicate_of.get(item.segment)
         if keeper is None:
             kept.append(item)
         else:
-            _drop(result, item, reason, f"answer duplicates segment {keeper.segment} (pair {keeper.key})")
+            _drop(
+                result,
+                item,
+                reason,
+                f"answer duplicates segment {keeper.segment} (pair {keeper.key})",
+            )
     return kept
 
 
-def _near_answers(ranked: list[DedupItem], threshold: float, result: DedupResult) -> list[DedupItem]:
+def _near_answers(
+    ranked: list[DedupItem], threshold: float, result: DedupResult
+) -> list[DedupItem]:
     heads = _segments(ranked)
-    clusters = near_duplicate_clusters([h.answer for h in heads], threshold, NUM_PERM, measure="overlap")
+    clusters = near_duplicate_clusters(
+        [h.answer for h in heads], threshold, NUM_PERM, measure="overlap"
+    )
     duplicate_of = {h.segment: heads[c] for h, c in zip(heads, clusters) if heads[c] is not h}
     return _drop_segments(ranked, duplicate_of, "near_duplicate", result)
 
 
-def _near_questions(ranked: list[DedupItem], threshold: float, result: DedupResult) -> list[DedupItem]:
+def _near_questions(
+    ranked: list[DedupItem], threshold: float, result: DedupResult
+) -> list[DedupItem]:
     questions = [i.question for i in ranked]
-    same_answer = near_duplicate_clusters(questions, threshold, NUM_PERM, groups=[i.segment for i in ranked])
+    same_answer = near_duplicate_clusters(
+        questions, threshold, NUM_PERM, groups=[i.segment for i in ranked]
+    )
     kept = []
     for item, cluster in zip(ranked, same_answer):
         if ranked[cluster] is item:
             kept.append(item)
         else:
-            _drop(result, item, "near_duplicate", f"question near-duplicate of pair {ranked[cluster].key}")
+            _drop(
+                result,
+                item,
+                "near_duplicate",
+                f"question near-duplicate of pair {ranked[cluster].key}",
+            )
     anywhere = near_duplicate_clusters([i.question for i in kept], threshold, NUM_PERM)
-    result.links += [(kept[c].key, item.key) for item, c in zip(kept, anywhere) if kept[c] is not item]
+    result.links += [
+        (kept[c].key, item.key) for item, c in zip(kept, anywhere) if kept[c] is not item
+    ]
     return kept
 
 
@@ -121,7 +147,7 @@ def similar_pairs(vectors: np.ndarray, threshold: float) -> list[tuple[int, int]
     """(i, j), i < j, of normalised rows with cosine >= threshold; blockwise, no n x n matrix."""
     found: list[tuple[int, int]] = []
     for start in range(0, len(vectors), BLOCK):
-        block = vectors[start:start + BLOCK] @ vectors[start:].T
+        block = vectors[start : start + BLOCK] @ vectors[start:].T
         rows, cols = np.nonzero(block >= threshold)
         found += [(start + r, start + c) for r, c in zip(rows.tolist(), cols.tolist()) if c > r]
     return found
@@ -149,8 +175,9 @@ def _semantic(ranked: list[DedupItem], threshold: float, result: DedupResult) ->
     result.semantic = f"ran: all-MiniLM-L6-v2 cosine >= {threshold}"
 
 
-def near_duplicate_links(questions: Sequence[str], answers: Sequence[str], keys: Sequence[str],
-                         threshold: float) -> list[tuple[str, str]]:
+def near_duplicate_links(
+    questions: Sequence[str], answers: Sequence[str], keys: Sequence[str], threshold: float
+) -> list[tuple[str, str]]:
     """Near-duplicate links among final pairs (answers by overlap, questions by Jaccard)."""
     links = []
     for texts, measure in ((answers, "overlap"), (questions, "jaccard")):

@@ -152,8 +152,8 @@ def similarity(a: np.ndarray, b: np.ndarray, measure: Measure = "jaccard") -> fl
 
 def _lsh_threshold(threshold: float, measure: Measure) -> float:
     """A lower LSH threshold so candidates above `threshold` are rarely missed."""
-    if measure == "overlap":  # equal-size sets with overlap t have Jaccard t/(2-t)
-        return max(0.2, 0.75 * threshold / (2 - threshold))
+    if measure == "overlap":  # equal-size sets with overlap t have Jaccard t/(2-t); windows of
+        return max(0.2, 0.5 * threshold / (2 - threshold))  # unequal size have less: go lower
     return max(0.2, 0.85 * threshold)
 
 

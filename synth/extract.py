@@ -47,14 +47,10 @@ class Draft:
     message: str = ""
     duplicate_of: dict[str, int] = field(default_factory=dict)  # flag -> index of kept draft
 
-    def reject(self, reason: str, field_path: str | None, message: str) -> "Draft":
+    def reject(self, reason: str, field_path: str | None, message: str) -> Draft:
         if self.reason is None:
             self.reason, self.field_path, self.message = reason, field_path, message
         return self
-
-    @property
-    def usable_so_far(self) -> bool:
-        return self.reason is None
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:

@@ -97,7 +97,7 @@ def duplicate_id_keepers(keys: Sequence[str | None]) -> list[int | None]:
 
 
 def duplicate_keepers(texts: Sequence[str], groups: Sequence[str], threshold: float,
-                      num_perm: int = 64) -> tuple[list[int | None], list[int | None]]:
+                      num_perm: int = 128) -> tuple[list[int | None], list[int | None]]:
     """(exact, near) per text: index of the earlier text it duplicates, else None.
 
     Texts come in keeper-first order. Exact: same normalised text anywhere in the corpus.

@@ -107,7 +107,7 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
         result.errors.extend(report.errors)
         drafts.extend(file_drafts)
     _resolve_sources(drafts)
-    _corpus_flags(drafts, cfg.near_dup_threshold)
+    _corpus_flags(drafts, cfg)
     _decide(drafts, cfg, result, progress)
     return result
 
@@ -146,13 +146,14 @@ def _resolve_sources(drafts: list[Draft]) -> None:
             draft.source_id = by_title.get(draft.title or "") or draft.title or Path(draft.source_file).stem
 
 
-def _corpus_flags(drafts: list[Draft], threshold: float) -> None:
-    """exact_duplicate, near_duplicate (same source) and duplicate_id (same file), keeping
-    the first record that is otherwise usable."""
-    order = sorted(range(len(drafts)), key=lambda i: (not drafts[i].usable_so_far, i))
+def _corpus_flags(drafts: list[Draft], cfg: IngestConfig) -> None:
+    """exact_duplicate, near_duplicate (same source) and duplicate_id (same file). Of each
+    group the first record that is otherwise usable is kept; the others carry the flag."""
+    unusable = [_quarantine_reason(d, cfg)[0] is not None for d in drafts]
+    order = sorted(range(len(drafts)), key=lambda i: (unusable[i], i))
     with_text = [i for i in order if drafts[i].text]
     exact, near = duplicate_keepers([drafts[i].text or "" for i in with_text],
-                                    [drafts[i].source_id or "" for i in with_text], threshold)
+                                    [drafts[i].source_id or "" for i in with_text], cfg.near_dup_threshold)
     for position, index in enumerate(with_text):
         for flag, keeper in (("exact_duplicate", exact[position]), ("near_duplicate", near[position])):
             if keeper is not None:
@@ -257,9 +258,20 @@ def resolve_inputs(config: RunConfig) -> list[str]:
     return resolved
 
 
+def _local_tokenizer(config: RunConfig) -> Path | None:
+    """export.tokenizer when it is a local dir (token histograms in the audit), else None."""
+    if not config.export.tokenizer:
+        return None
+    path = config.resolve(config.export.tokenizer)
+    return path if path.is_dir() else None
+
+
 def run_ingest(config: RunConfig, run: RunDir, *, progress: bool = False,
-               tokenizer: str | None = None) -> IngestResult:
-    """Ingest the config's inputs; write segments, quarantine and reports/audit.* in the run."""
+               tokenizer: str | Path | None = None) -> IngestResult:
+    """Ingest the config's inputs; write segments, quarantine and reports/audit.* in the run.
+
+    The audit gets token-length histograms when `tokenizer` (or export.tokenizer) is a local dir.
+    """
     from synth.audit import write_audit
 
     if not config.inputs:
@@ -268,7 +280,7 @@ def run_ingest(config: RunConfig, run: RunDir, *, progress: bool = False,
     result = ingest_paths(resolve_inputs(config), experts, config.field_map, config.ingest, progress=progress)
     write_jsonl(run.segments, result.segments)
     write_jsonl(run.quarantine, result.quarantined)
-    write_audit(result, run.reports, experts=experts, tokenizer=tokenizer)
+    write_audit(result, run.reports, experts=experts, tokenizer=tokenizer or _local_tokenizer(config))
     if not result.segments:
         raise InputError(f"no usable segments among {result.records} records; see "
                          f"{run.quarantine} and {run.reports / 'audit.md'}", file=", ".join(config.inputs))

@@ -22,7 +22,8 @@ from synth.errors import BudgetExceeded, ConfigError
 from synth.experts import ExpertSet, load_experts
 from synth.judge_accept import Decision, decide
 from synth.judge_offline import OFFLINE_MODEL, offline_verdict, unsupported
-from synth.judge_revise import apply_saved_revisions, revise_round
+from synth.judge_report import write_judge_report
+from synth.judge_revise import apply_saved_revisions, revise_round, root_id
 from synth.judge_store import JudgmentStore
 from synth.judge_verdict import (
     failed_judgment,
@@ -126,9 +127,10 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
         states, stats = asyncio.run(_judge_and_revise(ctx, pairs))
     finally:
         ctx.store.close()
-    judged = [states[p.pair_id].judged_pair() for p in pairs]
+    judged = [states[root_id(p)].judged_pair() for p in pairs]
     write_jsonl(run.path("judged.jsonl"), judged)
     result = JudgeResult(judged, stats, ctx)
+    write_judge_report(run, judged, result.summary())
     if stats.not_judged:
         raise BudgetExceeded(f"judge budget reached: {stats.not_judged} of {len(pairs)} pairs not judged "
                              f"(written to judged.jsonl as not_judged:budget_exhausted); raise "
@@ -137,10 +139,10 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
 
 
 def unique_pairs(pairs: list[Pair]) -> list[Pair]:
-    """One pair per pair id (a repeated id is the same pair written twice: the first wins)."""
+    """One pair per root id (a repeated id is the same pair written twice: the first wins)."""
     seen: dict[str, Pair] = {}
     for pair in pairs:
-        seen.setdefault(pair.pair_id, pair)
+        seen.setdefault(root_id(pair), pair)
     return list(seen.values())
 
 
@@ -186,7 +188,7 @@ async def judge_pairs(ctx: JudgeContext, engine: LLMEngine, pairs: list[Pair],
     for state in states:
         state.decision = decide(state.pair, state.judgment, state.checks, ctx.rubric, ctx.policy,
                                 not_judged="not_judged:budget_exhausted")
-    return {s.pair.pair_id: s for s in states}
+    return {root_id(s.pair): s for s in states}
 
 
 async def _judge_batch(ctx: JudgeContext, engine: LLMEngine, stale: list[PairState],

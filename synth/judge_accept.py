@@ -34,10 +34,10 @@ def failure_reason(judgment: Judgment) -> str:
 
 def decide(pair: Pair, judgment: Judgment | None, checks: PairChecks, rubric: Rubric,
            policy: SafetyPolicy, not_judged: str = "not_judged:judge_stopped") -> Decision:
-    reasons = _judge_reasons(pair, judgment, rubric, not_judged)
+    reasons = policy.reasons(checks.screen, judgment)  # safety first: reasons[0] names the exclusion
+    reasons += _judge_reasons(pair, judgment, rubric, not_judged)
     reasons += [f"check_failed:{name}" for name in rubric.accept.required_checks
                 if not checks.get(name).passed]
-    reasons += policy.reasons(checks.screen, judgment)
     return Decision(not reasons, reasons, bool(reasons) and all(_fixable(r, rubric) for r in reasons))
 
 

@@ -1,40 +1,49 @@
 """The revise loop: a pair rejected only for fixable reasons (misaligned, inauthentic, wrong
 style) goes back to the generator with the judge's critique, up to judge.max_revisions rounds,
-within the run's budget (stage "revise" in the ledger and call log). Every round is recorded on
-the pair (Pair.revision, Pair.revision_history) and saved in judgments.sqlite, so a rerun
-starts from the newest revision and never pays for a round twice.
+within the run's budget. The generator side is generate's own `synth.revise.revise_pair` (same
+engine, cache, budget ledger and call log; stage "revise"); a revised pair gets a new pair id.
 
-The request is built with generate's own prompts (prompts/revise.j2 via GenerationPrompts)
-and answered by the generator engine (or generate's offline question writer).
+Every round is recorded on the pair (Pair.revision, Pair.revision_history: the previous
+question, the critique, and here also the previous and root pair ids, the reasons, the rubric
+hash and judge model) and saved in judgments.sqlite under the root pair id (the id in
+pairs.jsonl), so a rerun starts from the newest revision and never pays for a round twice.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
-from synth.generate_prompts import GenerationPrompts, RevisedQuestion
 from synth.judge_accept import critique
-from synth.llm import LLMEngine, LLMRequest, LLMResult, open_engine, run_batch
-from synth.offline_questions import OfflineQuestionWriter
-from synth.records import Pair, utc_now
+from synth.llm import LLMEngine
+from synth.llm.batch import make_progress
+from synth.records import GenerationFailure, Pair
+from synth.revise import open_generation, revise_pair
 from synth.templates import content_hash
 
 if TYPE_CHECKING:
     from synth.judge import JudgeContext, JudgeStats, PairState
 
 
+def root_id(pair: Pair) -> str:
+    """The id of the pair in pairs.jsonl that this pair is a revision of (itself if none)."""
+    if pair.revision_history:
+        return pair.revision_history[0].get("root_pair_id", pair.pair_id)
+    return pair.pair_id
+
+
 def base_hash(pair: Pair) -> str:
     """Identifies the original pair a revision descends from (its first question and answer)."""
-    first = pair.revision_history[0].get("previous_question", pair.question) if pair.revision_history \
+    first = pair.revision_history[0].get("question", pair.question) if pair.revision_history \
         else pair.question
     return content_hash(first + "\x1f" + pair.answer)
 
 
 def apply_saved_revisions(ctx: JudgeContext, pairs: list[Pair]) -> list[Pair]:
     """Each pair replaced by its newest saved revision (within judge.max_revisions), if any."""
-    saved = ctx.store.latest_revisions(((p.pair_id, base_hash(p)) for p in pairs),
+    saved = ctx.store.latest_revisions(((root_id(p), base_hash(p)) for p in pairs),
                                        max_revision=ctx.config.judge.max_revisions)
-    return [saved[p.pair_id] if p.pair_id in saved and saved[p.pair_id].revision > p.revision else p
-            for p in pairs]
+    return [saved[root_id(p)] if root_id(p) in saved and saved[root_id(p)].revision > p.revision
+            else p for p in pairs]
 
 
 def revisable(ctx: JudgeContext, states: list[PairState]) -> list[PairState]:
@@ -49,65 +58,46 @@ def revisable(ctx: JudgeContext, states: list[PairState]) -> list[PairState]:
 
 async def revise_round(ctx: JudgeContext, judge_engine: LLMEngine, states: list[PairState],
                        stats: JudgeStats) -> list[Pair]:
-    """One round: revise every fixable rejected pair; returns the revised pairs."""
+    """One round: revise every pending fixable rejection; returns the revised pairs."""
     todo = revisable(ctx, states)
     if not todo or judge_engine.budget_refused:
         return []
-    prompts = GenerationPrompts.load(ctx.config, ctx.experts)
-    by_id = {s.pair.pair_id: s for s in todo}
-    revised: list[Pair] = []
+    ledger = judge_engine.services.ledger
+    spent_before = ledger.committed("revise")
+    async with open_generation(ctx.config, ctx.run, services=judge_engine.services) as gen:
+        with make_progress(ctx.progress) as bar:
+            task = bar.add_task("revise", total=len(todo), failed=0, spend=0.0)
 
-    def on_result(result: LLMResult) -> None:
-        state = by_id[result.item_id]
-        if result.status == "ok" and isinstance(result.value, RevisedQuestion):
-            pair = _revised_pair(ctx, state, result.value.question, prompts.revise_hash())
-            ctx.store.save_revision(pair, base_hash(state.pair))
-            ctx.store.clear_pending([(state.pair.pair_id, state.seen_hash)])
-            revised.append(pair)
-        else:
-            state.notes.append(f"revise_failed:{result.reason or result.status}")
+            async def one(state: PairState) -> Pair | None:
+                assert state.decision is not None
+                state.critique = critique(state.judgment, state.decision, state.checks)
+                outcome = await revise_pair(gen, state.pair, state.critique)
+                bar.update(task, advance=1, spend=ledger.committed("revise") - spent_before)
+                return _settle(ctx, state, outcome)
 
-    requests = [_revise_request(ctx, prompts, s) for s in todo]
-    async with open_engine(ctx.config.generator, ctx.run, ctx.config.budget, stage="revise",
-                           services=judge_engine.services,
-                           offline=OfflineQuestionWriter(prompts)) as engine:
-        summary = await run_batch(engine, requests, RevisedQuestion, on_result, total=len(requests),
-                                  description="revise", stage="revise", progress=ctx.progress)
-    for state in todo:
-        if state.pair.pair_id not in {p.pair_id for p in revised} and not state.notes:
-            state.notes.append("revise_skipped:budget_exhausted")
-    stats.revise_requests += summary.items
-    stats.calls += summary.calls
-    stats.spend_usd += summary.spend_usd
+            outcomes = await asyncio.gather(*(one(s) for s in todo))
+    revised = [p for p in outcomes if p is not None]
+    stats.revise_requests += len(todo)
     stats.revised += len(revised)
+    stats.spend_usd += ledger.committed("revise") - spent_before
     return revised
 
 
-def _revise_request(ctx: JudgeContext, prompts: GenerationPrompts, state: PairState) -> LLMRequest:
-    pair, expert = state.pair, ctx.experts.get(state.pair.expert)
-    assert state.decision is not None
-    text = state.critique = critique(state.judgment, state.decision, state.checks)
-    offline = ctx.config.generator.provider == "offline"
-    messages = [] if offline else prompts.revise_messages(
-        expert, pair.answer, pair.question, pair.question_type, pair.persona or "someone", text)
-    inputs = {"kind": "revise", "expert": pair.expert, "text": pair.answer, "concepts": pair.concepts,
-              "question_type": pair.question_type, "persona": pair.persona, "question": pair.question,
-              "revision": pair.revision + 1, "seed": pair.seed} if offline else {}
-    return LLMRequest(item_id=pair.pair_id, messages=messages, template_hash=prompts.revise_hash(),
-                      seed=pair.seed, offline_inputs=inputs)
+def _settle(ctx: JudgeContext, state: PairState, outcome: Pair | GenerationFailure) -> Pair | None:
+    if isinstance(outcome, GenerationFailure):
+        kind = "revise_skipped" if outcome.reason == "budget_exhausted" else "revise_failed"
+        state.notes.append(f"{kind}:{outcome.reason}")
+        return None
+    pair = _annotated(ctx, state, outcome)
+    ctx.store.save_revision(pair, root_id(state.pair), base_hash(state.pair))
+    ctx.store.clear_pending([(state.pair.pair_id, state.seen_hash)])
+    return pair
 
 
-def _revised_pair(ctx: JudgeContext, state: PairState, question: str, prompt_hash: str) -> Pair:
-    pair = state.pair
+def _annotated(ctx: JudgeContext, state: PairState, revised: Pair) -> Pair:
+    """The revised pair with the judge's side of this round added to its history entry."""
     assert state.decision is not None
-    entry = {
-        "revision": str(pair.revision + 1), "previous_question": pair.question,
-        "critique": state.critique, "reasons": ",".join(state.decision.reasons),
-        "rubric_hash": ctx.rubric.hash, "judge_model": ctx.judge_model,
-        "previous_prompt_hash": pair.prompt_hash, "generator_model": ctx.config.generator.model,
-        "at": utc_now(),
-    }
-    return pair.model_copy(update={
-        "question": question, "revision": pair.revision + 1, "prompt_hash": prompt_hash,
-        "generator": ctx.config.generator.provider, "generator_model": ctx.config.generator.model,
-        "revision_history": [*pair.revision_history, entry], "created_at": utc_now()})
+    entry = {**revised.revision_history[-1], "previous_pair_id": state.pair.pair_id,
+             "root_pair_id": root_id(state.pair), "reasons": ",".join(state.decision.reasons),
+             "rubric_hash": ctx.rubric.hash, "judge_model": ctx.judge_model}
+    return revised.model_copy(update={"revision_history": [*revised.revision_history[:-1], entry]})

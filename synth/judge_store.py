@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class JudgmentStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> JudgmentStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -77,15 +78,16 @@ class JudgmentStore:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM judgments").fetchone()[0])
 
-    def save_revision(self, pair: Pair, base_hash: str) -> None:
+    def save_revision(self, pair: Pair, root_pair_id: str, base_hash: str) -> None:
+        """A revised pair, under the id of the pair in pairs.jsonl it descends from."""
         with self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO revisions (pair_id, base_hash, revision, record, at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (pair.pair_id, base_hash, pair.revision, pair.model_dump_json(), utc_now()))
+                (root_pair_id, base_hash, pair.revision, pair.model_dump_json(), utc_now()))
 
     def latest_revisions(self, keys: Iterable[tuple[str, str]], max_revision: int) -> dict[str, Pair]:
-        """pair id -> its newest saved revision up to max_revision, for (pair id, base hash) keys."""
+        """root pair id -> its newest saved revision up to max_revision, for (root id, base hash)."""
         wanted = set(keys)
         rows = self._db.execute("SELECT pair_id, base_hash, record FROM revisions WHERE revision <= ?"
                                 " ORDER BY revision", (max_revision,))

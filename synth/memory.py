@@ -26,6 +26,7 @@ LitGPT's resource table (Llama-2-7B, A100-40GB, 1,304-token rows, q/v LoRA: 21.3
 micro-batch 1; this model says 24.7 GiB, ~16% on the safe side) and ~25-40k tokens with
 checkpointing on 80 GB (reference.md section 4). Probe with torch.cuda.max_memory_allocated().
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 
 from synth.errors import ConfigError
 
-GIB = 1024 ** 3
+GIB = 1024**3
 USABLE = 0.92
 OVERHEAD = 1.5 * GIB
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -53,17 +54,36 @@ class ModelShape:
 
     def linear_dims(self) -> dict[str, tuple[int, int]]:
         """(d_in, d_out) of each projection in one decoder layer."""
-        h, q, kv, f = self.hidden, self.heads * self.head_dim, self.kv_heads * self.head_dim, self.intermediate
-        return {"q_proj": (h, q), "k_proj": (h, kv), "v_proj": (h, kv), "o_proj": (q, h),
-                "gate_proj": (h, f), "up_proj": (h, f), "down_proj": (f, h)}
+        h, q, kv, f = (
+            self.hidden,
+            self.heads * self.head_dim,
+            self.kv_heads * self.head_dim,
+            self.intermediate,
+        )
+        return {
+            "q_proj": (h, q),
+            "k_proj": (h, kv),
+            "v_proj": (h, kv),
+            "o_proj": (q, h),
+            "gate_proj": (h, f),
+            "up_proj": (h, f),
+            "down_proj": (f, h),
+        }
 
 
 SHAPES = {
     "qwen3": ModelShape("Qwen3-8B", 8.19e9, 36, 4096, 12288, 32, 8, 128, 151936),
     "llama3_1": ModelShape("Llama-3.1-8B", 8.03e9, 32, 4096, 14336, 32, 8, 128, 128256),
 }
-GPUS_GIB = {"H100-80GB": 79.2, "A100-80GB": 79.2, "H200": 139.8, "A100-40GB": 39.4,
-            "L40S": 44.4, "A10G": 22.0, "RTX4090": 23.6}
+GPUS_GIB = {
+    "H100-80GB": 79.2,
+    "A100-80GB": 79.2,
+    "H200": 139.8,
+    "A100-40GB": 39.4,
+    "L40S": 44.4,
+    "A10G": 22.0,
+    "RTX4090": 23.6,
+}
 
 
 @dataclass(frozen=True)
@@ -87,8 +107,9 @@ def lora_params(shape: ModelShape, r: int, targets: tuple[str, ...] = PROJECTION
     return shape.layers * r * sum(dims[t][0] + dims[t][1] for t in targets)
 
 
-def activation_bytes_per_token_layer(shape: ModelShape, dropout: float,
-                                     targets: tuple[str, ...] = PROJECTIONS) -> int:
+def activation_bytes_per_token_layer(
+    shape: ModelShape, dropout: float, targets: tuple[str, ...] = PROJECTIONS
+) -> int:
     h, f = shape.hidden, shape.intermediate
     q, kv = shape.heads * shape.head_dim, shape.kv_heads * shape.head_dim
     dropout_inputs = sum(shape.linear_dims()[t][0] for t in targets) if dropout > 0 else 0
@@ -109,8 +130,14 @@ def gpu_bytes(gpu: str) -> float:
     return GPUS_GIB[gpu] * GIB
 
 
-def plan(base_model: str, gpu: str, seq_len: int, r: int, dropout: float,
-         checkpointing: bool | None = None) -> MemoryPlan:
+def plan(
+    base_model: str,
+    gpu: str,
+    seq_len: int,
+    r: int,
+    dropout: float,
+    checkpointing: bool | None = None,
+) -> MemoryPlan:
     """Micro-batch rows of seq_len tokens that fit; checkpointing only when needed (None)."""
     shape = SHAPES[base_model]
     params = lora_params(shape, r)
@@ -123,15 +150,27 @@ def plan(base_model: str, gpu: str, seq_len: int, r: int, dropout: float,
             break
     rows = tokens // seq_len
     if rows < 1:
-        raise ConfigError(f"one {seq_len}-token row of {shape.name} does not fit on {gpu} "
-                          f"(about {tokens} tokens would): lower export.max_seq_len or pick a larger GPU",
-                          key="export.max_seq_len")
-    return MemoryPlan(gpu, seq_len, ckpt, rows, tokens, round(2 * shape.params / GIB, 2), params,
-                      round(per_token / 2 ** 20, 3), round(budget / GIB, 2))
+        raise ConfigError(
+            f"one {seq_len}-token row of {shape.name} does not fit on {gpu} "
+            f"(about {tokens} tokens would): lower export.max_seq_len or pick a larger GPU",
+            key="export.max_seq_len",
+        )
+    return MemoryPlan(
+        gpu,
+        seq_len,
+        ckpt,
+        rows,
+        tokens,
+        round(2 * shape.params / GIB, 2),
+        params,
+        round(per_token / 2**20, 3),
+        round(budget / GIB, 2),
+    )
 
 
-def batch_schedule(micro_rows: int, examples_per_step: int, mean_example_tokens: float,
-                   seq_len: int, packed: bool) -> tuple[int, int]:
+def batch_schedule(
+    micro_rows: int, examples_per_step: int, mean_example_tokens: float, seq_len: int, packed: bool
+) -> tuple[int, int]:
     """(micro-batch size, gradient accumulation) for about examples_per_step per optimizer step."""
     if packed:  # one packed row holds about seq_len / mean tokens examples
         rows_per_step = max(1, round(examples_per_step * mean_example_tokens / seq_len))

@@ -6,10 +6,11 @@ on each example's first token: no loss crosses an example boundary). Labels are 
 (the model shifts them). Feed a row as one [1, N] sequence with no attention_mask and
 `use_cache=False` so attention stays inside each example (see the dataset card).
 """
+
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,8 +61,13 @@ class EncodeResult:
 Progress = Callable[[int, int], None]
 
 
-def encode_examples(renderer: ChatRenderer, examples: list[ChatExample], max_seq_len: int,
-                    overlength: str = "drop", progress: Progress | None = None) -> EncodeResult:
+def encode_examples(
+    renderer: ChatRenderer,
+    examples: list[ChatExample],
+    max_seq_len: int,
+    overlength: str = "drop",
+    progress: Progress | None = None,
+) -> EncodeResult:
     """Render, tokenize and mask every example; apply the over-length policy (recorded)."""
     result = EncodeResult()
     for done, chunk in enumerate(_chunks(examples, ENCODE_CHUNK)):
@@ -71,8 +77,13 @@ def encode_examples(renderer: ChatRenderer, examples: list[ChatExample], max_seq
         for example in chunk:
             special = _special_text(renderer, example)
             if special:
-                result.dropped.append(Dropped(example, "special_token_text",
-                                              f"text contains the special token {special!r}"))
+                result.dropped.append(
+                    Dropped(
+                        example,
+                        "special_token_text",
+                        f"text contains the special token {special!r}",
+                    )
+                )
             else:
                 usable.append(example)
         _encode_chunk(renderer, usable, max_seq_len, overlength, result)
@@ -88,11 +99,16 @@ def _special_text(renderer: ChatRenderer, example: ChatExample) -> str | None:
 
 def _chunks(items: list[ChatExample], size: int) -> Iterator[list[ChatExample]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def _encode_chunk(renderer: ChatRenderer, chunk: list[ChatExample], max_seq_len: int,
-                  overlength: str, result: EncodeResult) -> None:
+def _encode_chunk(
+    renderer: ChatRenderer,
+    chunk: list[ChatExample],
+    max_seq_len: int,
+    overlength: str,
+    result: EncodeResult,
+) -> None:
     rendered = [renderer.render_pair(e.system, e.question, e.answer) for e in chunk]
     full_ids = renderer.chat.encode_batch([r.full for r in rendered])
     prompt_ids = renderer.prompt_ids(rendered, full_ids)
@@ -102,23 +118,50 @@ def _encode_chunk(renderer: ChatRenderer, chunk: list[ChatExample], max_seq_len:
         (result.dropped if isinstance(outcome, Dropped) else result.kept).append(outcome)
 
 
-def _apply_policy(example: ChatExample, full: list[int], start: int, end: int,
-                  max_seq_len: int, overlength: str) -> Encoded | Dropped:
+def _apply_policy(
+    example: ChatExample, full: list[int], start: int, end: int, max_seq_len: int, overlength: str
+) -> Encoded | Dropped:
     total = len(full)
     if total > max_seq_len and (overlength == "drop" or start >= max_seq_len):
         reason = "overlength" if start < max_seq_len else "prompt_overlength"
-        return Dropped(example, reason, f"{total} tokens > max_seq_len {max_seq_len} "
-                       f"(prompt {start}); policy {overlength}")
+        return Dropped(
+            example,
+            reason,
+            f"{total} tokens > max_seq_len {max_seq_len} (prompt {start}); policy {overlength}",
+        )
     ids = np.asarray(full[:max_seq_len], dtype=np.int32)
     labels = ids.copy()
     labels[:start] = IGNORE_INDEX
-    labels[min(end, len(ids)):] = IGNORE_INDEX
-    return Encoded(example, ids, labels, prompt_tokens=start,
-                   trained_tokens=int(max(0, min(end, len(ids)) - start)), full_tokens=total,
-                   truncated=max(0, total - max_seq_len))
+    labels[min(end, len(ids)) :] = IGNORE_INDEX
+    return Encoded(
+        example,
+        ids,
+        labels,
+        prompt_tokens=start,
+        trained_tokens=int(max(0, min(end, len(ids)) - start)),
+        full_tokens=total,
+        truncated=max(0, total - max_seq_len),
+    )
+
+
+def token_stats(encoded: Sequence[Encoded]) -> dict[str, float]:
+    if not encoded:
+        return {"examples": 0}
+    lengths = np.array([e.input_ids.size for e in encoded])
+    return {
+        "examples": len(encoded),
+        "tokens": int(lengths.sum()),
+        "mean_tokens": round(float(lengths.mean()), 1),
+        "p50_tokens": float(np.percentile(lengths, 50)),
+        "p95_tokens": float(np.percentile(lengths, 95)),
+        "max_tokens": int(lengths.max()),
+        "trained_tokens": int(sum(e.trained_tokens for e in encoded)),
+        "truncated_examples": sum(e.truncated > 0 for e in encoded),
+    }
 
 
 # ---------------------------------------------------------------- best-fit decreasing
+
 
 def best_fit_decreasing(lengths: list[int], capacity: int) -> list[list[int]]:
     """Bins of item indices: each item, longest first, goes to the fullest bin it fits."""
@@ -179,12 +222,22 @@ def pack_rows(encoded: list[Encoded], max_seq_len: int) -> PackedRows:
     input_ids = np.concatenate([encoded[i].input_ids for i in order]) if order else empty
     labels = np.concatenate([encoded[i].labels for i in order]) if order else empty
     ordered_lengths = np.asarray([lengths[i] for i in order], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(ordered_lengths)[:-1]]) if order else np.zeros(0, np.int64)
-    position_ids = (np.arange(input_ids.size, dtype=np.int64)
-                    - np.repeat(starts, ordered_lengths)).astype(np.int32)
+    starts = (
+        np.concatenate([[0], np.cumsum(ordered_lengths)[:-1]]) if order else np.zeros(0, np.int64)
+    )
+    position_ids = (
+        np.arange(input_ids.size, dtype=np.int64) - np.repeat(starts, ordered_lengths)
+    ).astype(np.int32)
     row_offsets = np.concatenate([[0], np.cumsum([sum(s) for s in seq_lengths], dtype=np.int64)])
-    return PackedRows(input_ids, labels, position_ids, row_offsets.astype(np.int64),
-                      [[encoded[i].example.id for i in b] for b in bins], seq_lengths, max_seq_len)
+    return PackedRows(
+        input_ids,
+        labels,
+        position_ids,
+        row_offsets.astype(np.int64),
+        [[encoded[i].example.id for i in b] for b in bins],
+        seq_lengths,
+        max_seq_len,
+    )
 
 
 def write_packed_parquet(path: Path, packed: PackedRows) -> Path:
@@ -197,12 +250,15 @@ def write_packed_parquet(path: Path, packed: PackedRows) -> Path:
     def column(values: np.ndarray) -> pa.Array:
         return pa.ListArray.from_arrays(offsets, pa.array(values, type=pa.int32()))
 
-    table = pa.table({
-        "input_ids": column(packed.input_ids), "labels": column(packed.labels),
-        "position_ids": column(packed.position_ids),
-        "example_ids": pa.array(packed.example_ids, type=pa.list_(pa.string())),
-        "seq_lengths": pa.array(packed.seq_lengths, type=pa.list_(pa.int32())),
-    })
+    table = pa.table(
+        {
+            "input_ids": column(packed.input_ids),
+            "labels": column(packed.labels),
+            "position_ids": column(packed.position_ids),
+            "example_ids": pa.array(packed.example_ids, type=pa.list_(pa.string())),
+            "seq_lengths": pa.array(packed.seq_lengths, type=pa.list_(pa.int32())),
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp)

@@ -182,18 +182,25 @@ def _parse_jsonl(text: str, loaded: LoadedFile, records_path: str | None) -> Non
             except json.JSONDecodeError as exc:
                 failures.append((pos, exc))
         pos += len(line) + 1
-    if failures and not loaded.records:
-        try:  # a pretty-printed JSON document saved as .jsonl
-            document = json.loads(text)
-        except json.JSONDecodeError:
-            pass
-        else:
-            loaded.format = "json"
-            _from_document(document, text, loaded, records_path)
-            return
+    if not failures and len(loaded.records) == 1 and isinstance(loaded.records[0].value, list):
+        document, loaded.records = loaded.records[0].value, []  # a JSON list saved as .jsonl
+    else:
+        document = _whole_document(text) if failures and not loaded.records else None
+    if document is not None:  # a JSON document saved as .jsonl
+        loaded.format = "json"
+        _from_document(document, text, loaded, records_path)
+        return
     for start, exc in failures:
         reason = "not_json" if not loaded.records and len(failures) == 1 else "invalid_json"
         loaded.fail(reason, f"not valid JSON (column {exc.colno}: {exc.msg})", text, start)
+
+
+def _whole_document(text: str) -> Any:
+    """The parsed document when the whole text is one JSON value, else None."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
 
 
 def _salvage(text: str, exc: json.JSONDecodeError, loaded: LoadedFile) -> None:

@@ -6,6 +6,7 @@ that a record lacks is looked up in the file-level object (e.g. a file-wide "sty
 """
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -214,7 +215,8 @@ def parse_number(value: Any) -> float | None:
 
 def detect_confidence_scale(values: Iterable[Any]) -> Literal["unit", "percent", "missing"]:
     """unit (0-1) or percent (0-100) by the median of the numeric values (robust to outliers)."""
-    numbers = [n for n in (parse_number(v) for v in values) if n is not None and n == n]
+    values = list(values)
+    numbers = [n for n in (parse_number(v) for v in values) if n is not None and math.isfinite(n)]
     percent_strings = any(isinstance(v, str) and v.strip().endswith("%") for v in values)
     if not numbers:
         return "missing"

@@ -7,6 +7,7 @@ first (ties broken by a seeded shuffle): a group goes to val when that brings va
 counts closer to their targets (val_fraction of each expert, at least one pair when the
 expert has two or more groups).
 """
+
 from __future__ import annotations
 
 import random
@@ -55,7 +56,9 @@ def split_groups(items: Sequence[SplitItem], links: Iterable[tuple[str, str]]) -
     return {item.group: sets.find(item.group) for item in items}
 
 
-def val_targets(items: Sequence[SplitItem], group_of: dict[str, str], fraction: float) -> Counter[str]:
+def val_targets(
+    items: Sequence[SplitItem], group_of: dict[str, str], fraction: float
+) -> Counter[str]:
     """Per-expert number of val pairs to aim for."""
     counts = Counter(item.stratum for item in items)
     groups_per_expert: dict[str, set[str]] = {}
@@ -70,8 +73,9 @@ def val_targets(items: Sequence[SplitItem], group_of: dict[str, str], fraction: 
     return targets
 
 
-def grouped_split(items: Sequence[SplitItem], fraction: float, seed: int,
-                  links: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+def grouped_split(
+    items: Sequence[SplitItem], fraction: float, seed: int, links: Iterable[tuple[str, str]] = ()
+) -> dict[str, str]:
     """pair key -> "train" or "val"."""
     group_of = split_groups(items, links)
     targets = val_targets(items, group_of, fraction)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,19 @@ class PromptTemplate:
         if missing:
             raise TemplateError(f"missing variable(s) {', '.join(missing)}", file=self.path)
         try:
-            return _ENV.from_string(self.source).render(**values)
+            return _compiled(self.source).render(**values)
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"undefined value while rendering: {exc.message}", file=self.path) from None
 
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                           trim_blocks=True, lstrip_blocks=True, autoescape=False)
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> jinja2.Template:
+    """Compile each template source once (rendering is on the per-request hot path)."""
+    return _ENV.from_string(source)
 
 
 def load_template(path: str | Path) -> PromptTemplate:

@@ -10,18 +10,24 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from operator import eq, itemgetter
 
 WORD, ENGLISH, DOMAIN, CHATTER, FILLER = 1, 2, 4, 8, 16
 
-ENGLISH_WORDS = frozenset(
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+ENGLISH_WORDS = frozenset(_words(
     "the a an and or but if so to of in on at for with from by about as is are was were be been "
     "being am it its it's this that these those there here i i'm you you're your he she we they "
     "me my him her us our them their what when where why how who which not no don't do does did "
     "can can't will would should could have has had just like really some any all more very "
-    "then than because into out up down over again also only even still too".split())
+    "then than because into out up down over again also only even still too"))
 # psychology, mental health, relationships (prefixes)
-DOMAIN_STEMS = tuple(
+DOMAIN_STEMS = _words(
     "feel felt emotion trauma shame guilt anxi fear afraid scare grief griev heal therap parent "
     "child kid famil mother mum mom father dad sibling relationship partner friend boundar "
     "attach nervous body bodies brain self yourself myself themselves worth love lonel sad anger "
@@ -33,14 +39,14 @@ DOMAIN_STEMS = tuple(
     "recover crisis help vigilan threat danger alarm startl tired exhaust inhal exhal sooth "
     "ground orient notic aware childhood grow grew upbring adult people person someone "
     "everyone nobody life lives experienc learn journal exercis practi confront apolog "
-    "judg blame lazy stupid enough too much sensitiv identit inner voice".split())
+    "judg blame lazy stupid enough too much sensitiv identit inner voice")
 # production chatter, weather and logistics: talk about the recording, not the topic
-CHATTER_STEMS = tuple(
+CHATTER_STEMS = _words(
     "light camera mic microphone record audio setup tripod lens battery wifi internet "
     "weather rain overcast cloud sunny sunshine snow skylight blanket editing edit "
-    "upload channel thumbnail lunch coffee parking traffic".split())
-FILLERS = frozenset("um umm ummm uh uhh uhm erm hmm mhm".split())
-STUTTER_OK = frozenset("that had is no very bye yeah ha so do well really".split())
+    "upload channel thumbnail lunch coffee parking traffic")
+FILLERS = frozenset(_words("um umm ummm uh uhh uhm erm hmm mhm"))
+STUTTER_OK = frozenset(_words("that had is no very bye yeah ha so do well really"))
 _STRIP = "\"'.,;:!?()[]{}<>«»“”‘’—–-…*/\\|_~`"
 
 
@@ -96,7 +102,7 @@ def has_stutter(toks: list[str]) -> bool:
     if not any(map(eq, toks, toks[1:])):
         return False
     return any(a == b and TOKENS[a][1] & WORD and TOKENS[a][0] not in STUTTER_OK
-               for a, b in zip(toks, toks[1:]))
+               for a, b in pairwise(toks))
 
 
 def profile(text: str) -> TextProfile:

@@ -7,6 +7,7 @@ epochs from the expert's `training` block in experts.yaml; LoRA on all 7 linear 
 with about 10 warmup steps (fewer on small data, always >= 1 and below the total);
 micro-batch size, gradient accumulation and gradient checkpointing from synth.memory.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,32 +48,66 @@ def lora_alpha(expert: Expert) -> int:
 def peft_lora(expert: Expert) -> dict[str, Any]:
     """peft.LoraConfig keyword arguments."""
     t = expert.training
-    return {"r": t.lora_r, "lora_alpha": lora_alpha(expert), "lora_dropout": t.lora_dropout,
-            "target_modules": list(PROJECTIONS), "bias": "none", "task_type": "CAUSAL_LM",
-            "use_dora": False, "use_rslora": False, "modules_to_save": None}
+    return {
+        "r": t.lora_r,
+        "lora_alpha": lora_alpha(expert),
+        "lora_dropout": t.lora_dropout,
+        "target_modules": list(PROJECTIONS),
+        "bias": "none",
+        "task_type": "CAUSAL_LM",
+        "use_dora": False,
+        "use_rslora": False,
+        "modules_to_save": None,
+    }
 
 
 def warmup_steps(total_steps: int) -> int:
     return max(1, min(10, total_steps // 10, total_steps - 1))
 
 
-def trl_config(expert: Expert, stats: DataStats, cfg: ExportConfig, pad_token: str | None,
-               seed: int) -> dict[str, Any]:
+def trl_config(
+    expert: Expert, stats: DataStats, cfg: ExportConfig, pad_token: str | None, seed: int
+) -> dict[str, Any]:
     """base model, data files, peft.LoraConfig and trl.SFTConfig kwargs, and the memory plan."""
-    memory = plan(cfg.base_model, cfg.gpu, cfg.max_seq_len, expert.training.lora_r, expert.training.lora_dropout)
-    micro, accum = batch_schedule(memory.micro_batch_rows, cfg.effective_batch, stats.mean_tokens,
-                                  cfg.max_seq_len, packed=True)
+    memory = plan(
+        cfg.base_model,
+        cfg.gpu,
+        cfg.max_seq_len,
+        expert.training.lora_r,
+        expert.training.lora_dropout,
+    )
+    micro, accum = batch_schedule(
+        memory.micro_batch_rows,
+        cfg.effective_batch,
+        stats.mean_tokens,
+        cfg.max_seq_len,
+        packed=True,
+    )
     steps = max(1, math.ceil(stats.train_rows / (micro * accum))) * expert.training.epochs
     has_val = stats.val_examples > 0
     sft: dict[str, Any] = {
-        "output_dir": f"{cfg.adapters_dir}/{expert.name}", "learning_rate": expert.training.learning_rate,
-        "num_train_epochs": expert.training.epochs, "per_device_train_batch_size": micro,
-        "per_device_eval_batch_size": micro, "gradient_accumulation_steps": accum,
-        "max_length": cfg.max_seq_len, "packing": True, "packing_strategy": "bfd", "padding_free": True,
-        "completion_only_loss": True, "gradient_checkpointing": memory.gradient_checkpointing,
-        "bf16": True, "lr_scheduler_type": "cosine", "warmup_steps": warmup_steps(steps),
-        "logging_steps": 1, "eval_strategy": "epoch" if has_val else "no", "save_strategy": "epoch",
-        "save_total_limit": 2, "load_best_model_at_end": has_val, "report_to": "none", "seed": seed,
+        "output_dir": f"{cfg.adapters_dir}/{expert.name}",
+        "learning_rate": expert.training.learning_rate,
+        "num_train_epochs": expert.training.epochs,
+        "per_device_train_batch_size": micro,
+        "per_device_eval_batch_size": micro,
+        "gradient_accumulation_steps": accum,
+        "max_length": cfg.max_seq_len,
+        "packing": True,
+        "packing_strategy": "bfd",
+        "padding_free": True,
+        "completion_only_loss": True,
+        "gradient_checkpointing": memory.gradient_checkpointing,
+        "bf16": True,
+        "lr_scheduler_type": "cosine",
+        "warmup_steps": warmup_steps(steps),
+        "logging_steps": 1,
+        "eval_strategy": "epoch" if has_val else "no",
+        "save_strategy": "epoch",
+        "save_total_limit": 2,
+        "load_best_model_at_end": has_val,
+        "report_to": "none",
+        "seed": seed,
         "model_init_kwargs": {"attn_implementation": "flash_attention_2", "dtype": "bfloat16"},
     }
     if has_val:
@@ -82,9 +117,15 @@ def trl_config(expert: Expert, stats: DataStats, cfg: ExportConfig, pad_token: s
     files = {"train": f"{expert.name}/trl/train.jsonl"}
     if has_val:
         files["val"] = f"{expert.name}/trl/val.jsonl"
-    return {"base_model": base_model_id(cfg), "expert": expert.name, "data_files": files,
-            "lora": peft_lora(expert), "sft": sft, "expected_optimizer_steps": steps,
-            "memory": memory.as_dict()}
+    return {
+        "base_model": base_model_id(cfg),
+        "expert": expert.name,
+        "data_files": files,
+        "lora": peft_lora(expert),
+        "sft": sft,
+        "expected_optimizer_steps": steps,
+        "memory": memory.as_dict(),
+    }
 
 
 def litgpt_config(expert: Expert, stats: DataStats, cfg: ExportConfig, seed: int) -> dict[str, Any]:
@@ -93,30 +134,62 @@ def litgpt_config(expert: Expert, stats: DataStats, cfg: ExportConfig, seed: int
     # LitGPT renders with its own prompt style (no empty think block): leave some headroom
     seq_len = min(cfg.max_seq_len, math.ceil((stats.max_tokens + LITGPT_HEADROOM) / 64) * 64)
     memory = plan(cfg.base_model, cfg.gpu, seq_len, t.lora_r, t.lora_dropout, checkpointing=False)
-    micro, accum = batch_schedule(memory.micro_batch_rows, cfg.effective_batch, stats.mean_tokens,
-                                  seq_len, packed=False)
+    micro, accum = batch_schedule(
+        memory.micro_batch_rows, cfg.effective_batch, stats.mean_tokens, seq_len, packed=False
+    )
     micro = min(micro, max(1, stats.train_examples))
     global_batch = max(micro, min(micro * accum, stats.train_examples) // micro * micro)
     steps_per_epoch = max(1, stats.train_examples // global_batch)
     epochs = max(t.epochs, math.ceil(2 / steps_per_epoch))  # LitGPT needs total steps > warmup
     return {
-        "checkpoint_dir": f"checkpoints/{base_model_id(cfg)}", "out_dir": f"out/litgpt/{expert.name}",
-        "precision": "bf16-true", "devices": 1, "num_nodes": 1,
-        "lora_r": t.lora_r, "lora_alpha": lora_alpha(expert), "lora_dropout": t.lora_dropout,
-        "lora_query": True, "lora_key": True, "lora_value": True, "lora_projection": True,
-        "lora_mlp": True, "lora_head": False,
-        "data": {"class_path": "litgpt.data.JSON", "init_args": {
-            "json_path": f"{expert.name}/litgpt", "mask_prompt": True,
-            "prompt_style": PROMPT_STYLES[cfg.base_model], "ignore_index": -100, "seed": seed,
-            "num_workers": 4}},
-        "train": {"save_interval": 1000, "log_interval": 1, "global_batch_size": global_batch,
-                  "micro_batch_size": micro, "lr_warmup_steps": warmup_steps(steps_per_epoch * epochs),
-                  "epochs": epochs, "max_seq_length": seq_len, "min_lr": t.learning_rate / 10},
-        "eval": {"interval": max(1, steps_per_epoch), "max_new_tokens": LITGPT_EVAL_NEW_TOKENS,
-                 "max_iters": 100, "initial_validation": False, "final_validation": True},
-        "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {
-            "lr": t.learning_rate, "weight_decay": 0.0, "betas": [0.9, 0.95]}},
-        "logger_name": "csv", "seed": seed,
+        "checkpoint_dir": f"checkpoints/{base_model_id(cfg)}",
+        "out_dir": f"out/litgpt/{expert.name}",
+        "precision": "bf16-true",
+        "devices": 1,
+        "num_nodes": 1,
+        "lora_r": t.lora_r,
+        "lora_alpha": lora_alpha(expert),
+        "lora_dropout": t.lora_dropout,
+        "lora_query": True,
+        "lora_key": True,
+        "lora_value": True,
+        "lora_projection": True,
+        "lora_mlp": True,
+        "lora_head": False,
+        "data": {
+            "class_path": "litgpt.data.JSON",
+            "init_args": {
+                "json_path": f"{expert.name}/litgpt",
+                "mask_prompt": True,
+                "prompt_style": PROMPT_STYLES[cfg.base_model],
+                "ignore_index": -100,
+                "seed": seed,
+                "num_workers": 4,
+            },
+        },
+        "train": {
+            "save_interval": 1000,
+            "log_interval": 1,
+            "global_batch_size": global_batch,
+            "micro_batch_size": micro,
+            "lr_warmup_steps": warmup_steps(steps_per_epoch * epochs),
+            "epochs": epochs,
+            "max_seq_length": seq_len,
+            "min_lr": t.learning_rate / 10,
+        },
+        "eval": {
+            "interval": max(1, steps_per_epoch),
+            "max_new_tokens": LITGPT_EVAL_NEW_TOKENS,
+            "max_iters": 100,
+            "initial_validation": False,
+            "final_validation": True,
+        },
+        "optimizer": {
+            "class_path": "torch.optim.AdamW",
+            "init_args": {"lr": t.learning_rate, "weight_decay": 0.0, "betas": [0.9, 0.95]},
+        },
+        "logger_name": "csv",
+        "seed": seed,
     }
 
 
@@ -134,11 +207,14 @@ def serve_script(experts: list[Expert], cfg: ExportConfig) -> str:
         "#!/usr/bin/env bash\n"
         "# vLLM multi-LoRA server for the synth experts (generated by `synth export`).\n"
         "# Adapters: the PEFT output dirs of the TRL configs (<expert>/config/trl.yaml);\n"
-        "# LitGPT cannot export PEFT adapters. A request picks its expert with \"model\": <expert>.\n"
-        + ("# Qwen3: send \"chat_template_kwargs\": {\"enable_thinking\": false} with each request.\n"
-           if cfg.base_model == "qwen3" else "")
-        + "set -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
-        f"ADAPTERS=\"${{ADAPTERS:-{cfg.adapters_dir}}}\"\n"
+        '# LitGPT cannot export PEFT adapters. A request picks its expert with "model": <expert>.\n'
+        + (
+            '# Qwen3: send "chat_template_kwargs": {"enable_thinking": false} with each request.\n'
+            if cfg.base_model == "qwen3"
+            else ""
+        )
+        + 'set -euo pipefail\ncd "$(dirname "$0")"\n'
+        f'ADAPTERS="${{ADAPTERS:-{cfg.adapters_dir}}}"\n'
         f"exec vllm serve {shlex.quote(base_model_id(cfg))} \\\n"
         "  --enable-lora \\\n"
         f"  --lora-modules \\\n    {modules} \\\n"
@@ -146,7 +222,7 @@ def serve_script(experts: list[Expert], cfg: ExportConfig) -> str:
         f"  --max-cpu-loras {len(experts)} \\\n"
         f"  --max-lora-rank {rank} \\\n"
         "  --chat-template chat_template.jinja \\\n"
-        "  \"$@\"\n"
+        '  "$@"\n'
     )
 
 

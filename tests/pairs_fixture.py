@@ -3,6 +3,7 @@
 Answers are seeded word sequences from a plain English word list, so two answers never share
 5-word shingles by chance; duplicates are made on purpose by the tests.
 """
+
 from __future__ import annotations
 
 import random
@@ -25,8 +26,15 @@ step list question answer story voice silence room door window kitchen garden st
 river mountain season winter summer spring autumn coffee tea letter phone message journal
 kindness patience courage fear hope doubt worry relief joy sadness loneliness connection
 """.split()
-QUESTION_STARTS = ("Why do I", "How can I", "What does it mean when I", "Is it normal that I",
-                   "What should I do when I", "How do I stop", "Why does my")
+QUESTION_STARTS = (
+    "Why do I",
+    "How can I",
+    "What does it mean when I",
+    "Is it normal that I",
+    "What should I do when I",
+    "How do I stop",
+    "Why does my",
+)
 
 
 def words(rng: random.Random, count: int) -> str:
@@ -46,23 +54,51 @@ def question_text(rng: random.Random) -> str:
     return f"{rng.choice(QUESTION_STARTS)} {words(rng, rng.randint(6, 14))}?"
 
 
-def judged_pair(expert: str, video: str, index: int, *, question: str | None = None,
-                answer: str | None = None, segment: str | None = None, accepted: bool = True,
-                reasons: tuple[str, ...] = (), score: int = 4, confidence: float | None = 0.9,
-                answer_words: int = 60) -> JudgedPair:
+def judged_pair(
+    expert: str,
+    video: str,
+    index: int,
+    *,
+    question: str | None = None,
+    answer: str | None = None,
+    segment: str | None = None,
+    accepted: bool = True,
+    reasons: tuple[str, ...] = (),
+    score: int = 4,
+    confidence: float | None = 0.9,
+    answer_words: int = 60,
+) -> JudgedPair:
     rng = random.Random(f"{expert}-{video}-{index}")
     question = question or question_text(rng)
     answer = answer or answer_text(rng, answer_words)
     segment = segment or stable_id("seg", expert, video, str(index))
     pair_id = stable_id("pair", expert, video, str(index), question)
-    pair = Pair(pair_id=pair_id, segment_id=segment, source_id=video, expert=expert, question=question,
-                answer=answer, question_type="test", generator="offline", generator_model="offline",
-                prompt_hash="p" * 16, confidence=confidence)
-    judgment = Judgment(pair_id=pair_id, rubric_id="default", rubric_version="1", rubric_hash="r" * 16,
-                        judge_model="offline", status="ok",
-                        scores={c: CriterionScore(score=score, rationale="test") for c in CRITERIA})
+    pair = Pair(
+        pair_id=pair_id,
+        segment_id=segment,
+        source_id=video,
+        expert=expert,
+        question=question,
+        answer=answer,
+        question_type="test",
+        generator="offline",
+        generator_model="offline",
+        prompt_hash="p" * 16,
+        confidence=confidence,
+    )
+    judgment = Judgment(
+        pair_id=pair_id,
+        rubric_id="default",
+        rubric_version="1",
+        rubric_hash="r" * 16,
+        judge_model="offline",
+        status="ok",
+        scores={c: CriterionScore(score=score, rationale="test") for c in CRITERIA},
+    )
     checks = [CheckResult(name="lexical_overlap", score=0.3, passed=True, reason="test")]
-    return JudgedPair(pair=pair, judgment=judgment, checks=checks, accepted=accepted, reasons=list(reasons))
+    return JudgedPair(
+        pair=pair, judgment=judgment, checks=checks, accepted=accepted, reasons=list(reasons)
+    )
 
 
 def corpus(per_expert: int = 24, videos: int = 8, answer_words: int = 60) -> list[JudgedPair]:
@@ -75,9 +111,16 @@ def corpus(per_expert: int = 24, videos: int = 8, answer_words: int = 60) -> lis
     return pairs
 
 
-def run_config(tmp_path: Path, tokenizer: Path | str | None = None, base: str = "qwen3", **curate: object) -> RunConfig:
-    sets = [f"run_dir={tmp_path / 'run'}", f"experts={REPO / 'configs' / 'experts.yaml'}",
-            "curate.semantic=false", f"export.base_model={base}", "export.max_seq_len=1024"]
+def run_config(
+    tmp_path: Path, tokenizer: Path | str | None = None, base: str = "qwen3", **curate: object
+) -> RunConfig:
+    sets = [
+        f"run_dir={tmp_path / 'run'}",
+        f"experts={REPO / 'configs' / 'experts.yaml'}",
+        "curate.semantic=false",
+        f"export.base_model={base}",
+        "export.max_seq_len=1024",
+    ]
     if tokenizer is not None:
         sets.append(f"export.tokenizer={tokenizer}")
     sets += [f"curate.{k}={v}" for k, v in curate.items()]
@@ -101,12 +144,19 @@ def tiny_tokenizer(folder: Path) -> Path:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     rng = random.Random(0)
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator([answer_text(rng, 80) for _ in range(200)] + list(WORDS), trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>"
+    )
     fast.chat_template = (
-        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+        "{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
     fast.save_pretrained(str(folder))
     return folder

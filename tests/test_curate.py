@@ -1,11 +1,12 @@
 """Curation: accept rule, review decisions, dedup, quotas, grouped split, files and report."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from pairs_fixture import EXPERTS, corpus, judged_pair, run_config
+
 from synth import embeddings
 from synth.curate import load_curated, run_curate
 from synth.dedup import near_duplicate_clusters
@@ -26,8 +27,11 @@ def reasons(result) -> dict[str, str]:
 def test_every_input_pair_ends_in_exactly_one_file(tmp_path):
     judged = corpus()
     judged.append(judged[3])  # the same pair id twice
-    run, result = curate(tmp_path, judged)
-    files = {split: list(read_jsonl(run.path("curated", f"{split}.jsonl"), CuratedPair)) for split in ("train", "val")}
+    run, _ = curate(tmp_path, judged)
+    files = {
+        split: list(read_jsonl(run.path("curated", f"{split}.jsonl"), CuratedPair))
+        for split in ("train", "val")
+    }
     excluded = list(read_jsonl(run.path("curated", "excluded.jsonl"), ExcludedPair))
     assert len(files["train"]) + len(files["val"]) + len(excluded) == len(judged)
     assert [e.reason for e in excluded] == ["duplicate_pair_id"]
@@ -35,21 +39,30 @@ def test_every_input_pair_ends_in_exactly_one_file(tmp_path):
     summary = json.loads(run.path("curated", "summary.json").read_text())
     assert summary["inputs"] == len(judged) and summary["split"]["videos_on_both_sides"] == []
     assert all(summary["by_expert"][e]["val"] > 0 for e in EXPERTS)
-    assert (run.reports / "distribution.html").exists() and (run.reports / "distribution_counts.png").exists()
+    assert (run.reports / "distribution.html").exists() and (
+        run.reports / "distribution_counts.png"
+    ).exists()
 
 
 def test_accept_rule_names_each_reason(tmp_path):
     judged = corpus(per_expert=6)
-    rejected = judged_pair("practical", "video-x", 90, accepted=False,
-                           reasons=("below_threshold:alignment", "check_failed:formatting"))
+    rejected = judged_pair(
+        "practical",
+        "video-x",
+        90,
+        accepted=False,
+        reasons=("below_threshold:alignment", "check_failed:formatting"),
+    )
     low = judged_pair("therapeutic", "video-x", 91, confidence=0.3)
     short = judged_pair("empathetic", "video-x", 92, answer_words=10)
     long = judged_pair("educational", "video-x", 93, answer_words=700)
     unknown = judged_pair("poetic", "video-x", 94)
     reviewed = judged_pair("practical", "video-y", 95)
     run = RunDir(run_config(tmp_path).run_dir)
-    write_jsonl(run.path("review", "decisions.jsonl"),
-                [ReviewDecision(pair_id=reviewed.pair.pair_id, decision="reject", note="off tone")])
+    write_jsonl(
+        run.path("review", "decisions.jsonl"),
+        [ReviewDecision(pair_id=reviewed.pair.pair_id, decision="reject", note="off tone")],
+    )
     _, result = curate(tmp_path, judged + [rejected, low, short, long, unknown, reviewed])
     got = reasons(result)
     assert got[rejected.pair.pair_id] == "below_threshold:alignment"
@@ -65,15 +78,28 @@ def test_accept_rule_names_each_reason(tmp_path):
 def test_exact_and_near_duplicates_within_and_across_experts(tmp_path):
     judged = corpus(per_expert=8)
     base = judged_pair("therapeutic", "video-a", 50, score=5)
-    exact = judged_pair("therapeutic", "video-b", 51, question=base.pair.question, answer=base.pair.answer, score=3)
+    exact = judged_pair(
+        "therapeutic", "video-b", 51, question=base.pair.question, answer=base.pair.answer, score=3
+    )
     words = base.pair.answer.split()
     words[10] = "different"
     near = judged_pair("empathetic", "video-c", 52, answer=" ".join(words), score=3)  # other expert
     q_words = base.pair.question.split()
-    same_segment = [judged_pair("therapeutic", "video-a", 53, question=question, answer=base.pair.answer,
-                                segment=base.pair.segment_id, score=4)
-                    for question in ("How can I stay steady when morning pressure builds slowly?",
-                                     " ".join(q_words[:-1] + ["again?"]))]
+    same_segment = [
+        judged_pair(
+            "therapeutic",
+            "video-a",
+            53,
+            question=question,
+            answer=base.pair.answer,
+            segment=base.pair.segment_id,
+            score=4,
+        )
+        for question in (
+            "How can I stay steady when morning pressure builds slowly?",
+            " ".join(q_words[:-1] + ["again?"]),
+        )
+    ]
     _, result = curate(tmp_path, judged + [base, exact, near] + same_segment)
     got = reasons(result)
     assert base.pair.pair_id not in got
@@ -86,12 +112,18 @@ def test_exact_and_near_duplicates_within_and_across_experts(tmp_path):
 def test_no_near_duplicate_or_video_across_the_split(tmp_path):
     judged = corpus(per_expert=20, videos=10)
     shared_question = "Why do I feel tired and heavy every single morning before work starts?"
-    twins = [judged_pair(e, f"video-{9 - i}", 70 + i, question=shared_question) for i, e in enumerate(EXPERTS)]
-    run, result = curate(tmp_path, judged + twins, val_fraction=0.3)
+    twins = [
+        judged_pair(e, f"video-{9 - i}", 70 + i, question=shared_question)
+        for i, e in enumerate(EXPERTS)
+    ]
+    _, result = curate(tmp_path, judged + twins, val_fraction=0.3)
     side = {c.pair.pair_id: c.split for c in result.train + result.val}
     assert len({side[t.pair.pair_id] for t in twins}) == 1
     final = result.train + result.val
-    for texts, measure in (([c.pair.answer for c in final], "overlap"), ([c.pair.question for c in final], "jaccard")):
+    for texts, measure in (
+        ([c.pair.answer for c in final], "overlap"),
+        ([c.pair.question for c in final], "jaccard"),
+    ):
         clusters = near_duplicate_clusters(texts, 0.8, 64, measure=measure)
         members: dict[int, set[str]] = {}
         for c, pair in zip(clusters, final):
@@ -123,19 +155,36 @@ def test_semantic_dedup_is_recorded_as_skipped_when_off(tmp_path):
 @pytest.mark.skipif(not embeddings.available(), reason="embed extra not installed")
 def test_semantic_duplicates_by_embedding(tmp_path):
     topics = {
-        "grief": "Grief after losing a parent comes in waves. Some days feel almost normal and then a song "
-                 "or a smell brings it all back. That is not going backwards; it is how love keeps moving.",
-        "sleep": "A steady bedtime routine helps the nervous system settle. Dim the lights an hour before bed, "
-                 "put the phone in another room, and write tomorrow's worries on paper so your mind can rest.",
-        "anger": "Anger is often a bodyguard for hurt. When it flares, ask what it is protecting. Underneath "
-                 "there is usually a need that went unmet for a long time and still wants to be heard.",
+        "grief": "Grief after losing a parent comes in waves. Some days feel almost normal and "
+        "then a song or a smell brings it all back. That is not going backwards; it is how love "
+        "keeps moving.",
+        "sleep": "A steady bedtime routine helps the nervous system settle. Dim the lights an hour "
+        "before bed, put the phone in another room, and write tomorrow's worries on paper so your "
+        "mind can rest.",
+        "anger": "Anger is often a bodyguard for hurt. When it flares, ask what it is protecting. "
+        "Underneath there is usually a need that went unmet for a long time and still wants to be "
+        "heard.",
     }
-    judged = [judged_pair("empathetic", f"v-{name}", i, answer=text, question=f"Can you help me with {name} "
-                          f"that keeps coming back in my life these days?") for i, (name, text) in enumerate(topics.items())]
-    paraphrase = judged_pair("practical", "v-other", 9, score=3, question="How do I calm down at night to sleep?",
-                             answer="A regular bedtime routine helps your nervous system settle down. Dim the lights "
-                                    "an hour before sleeping, leave the phone in a different room, and write "
-                                    "tomorrow's worries on paper so the mind can rest.")
+    judged = [
+        judged_pair(
+            "empathetic",
+            f"v-{name}",
+            i,
+            answer=text,
+            question=f"Can you help me with {name} that keeps coming back in my life these days?",
+        )
+        for i, (name, text) in enumerate(topics.items())
+    ]
+    paraphrase = judged_pair(
+        "practical",
+        "v-other",
+        9,
+        score=3,
+        question="How do I calm down at night to sleep?",
+        answer="A regular bedtime routine helps your nervous system settle down. Dim the lights "
+        "an hour before sleeping, leave the phone in a different room, and write "
+        "tomorrow's worries on paper so the mind can rest.",
+    )
     _, result = curate(tmp_path, judged + [paraphrase], semantic="true")
     assert reasons(result) == {paraphrase.pair.pair_id: "semantic_duplicate"}
     assert result.report["dedup"]["semantic"].startswith("ran")

@@ -5,8 +5,15 @@ import json
 from pathlib import Path
 
 import pytest
-from ingest_fixture import (answer, assert_accounted, experts, list_export, object_export, write_json,
-                            write_jsonl)
+from ingest_fixture import (
+    answer,
+    assert_accounted,
+    experts,
+    list_export,
+    object_export,
+    write_json,
+    write_jsonl,
+)
 
 from synth.config import IngestConfig, load_config
 from synth.errors import ConfigError, InputError
@@ -137,6 +144,14 @@ def test_quarantine_flags_come_from_config(tmp_path: Path) -> None:
     kept = ingest(path, cfg=IngestConfig(quarantine_flags=["empty_text"]))
     assert len(kept.segments) == 2 and len({s.segment_id for s in kept.segments}) == 2
     assert "exact_duplicate" in kept.segments[1].flags
+
+
+def test_duplicates_keep_the_usable_copy(tmp_path: Path) -> None:
+    rows = [{"text": answer("grief", 0), "style": "empathetic", "confidence": 0.3, "video_id": "v"},
+            {"text": answer("grief", 0), "style": "empathetic", "confidence": 0.9, "video_id": "v"}]
+    result = ingest(write_json(tmp_path / "k.json", rows))
+    assert [s.record_index for s in result.segments] == [1]  # not the first, low-confidence copy
+    assert reasons(result) == {"exact_duplicate": 1} and "record 1" in result.quarantined[0].message
 
 
 def test_confidence_scale_outliers_and_missing(tmp_path: Path) -> None:
@@ -290,6 +305,18 @@ def test_jsonl_bad_line_names_the_line(tmp_path: Path) -> None:
     assert "lines.jsonl, line 2" in result.errors[0] and result.quarantined[0].line == 2
 
 
+def test_json_documents_saved_as_jsonl_and_jsonl_saved_as_json(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(json.dumps(list_export(2)), encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps(object_export(2), indent=2), encoding="utf-8")
+    rows = [{"text": answer("grief", 7), "style": "empathetic", "video_id": "j1"},
+            {"text": answer("anger", 8), "style": "practical", "video_id": "j2"}]
+    write_jsonl(tmp_path / "c.json", rows)
+    result = ingest(tmp_path)
+    assert len(result.segments) == 6 and not result.errors
+    assert {Path(f.path).name: f.format for f in result.files} == {"a.jsonl": "json", "b.jsonl": "json",
+                                                                    "c.json": "jsonl"}
+
+
 def test_globs_and_directories(tmp_path: Path) -> None:
     write_json(tmp_path / "x" / "a.json", object_export(2))
     write_jsonl(tmp_path / "x" / "sub" / "b.jsonl", list_export(2))
@@ -326,3 +353,32 @@ def test_run_ingest_without_usable_segments_raises(tmp_path: Path) -> None:
 
 
 EXPERTS_PATH = Path(__file__).resolve().parent.parent / "configs" / "experts.yaml"
+
+
+# ------------------------------------------------------------------ normalisation helpers
+
+def test_confidence_scale_detection_and_parsing() -> None:
+    from synth.normalise import normalise_confidence
+    from synth.schema import detect_confidence_scale
+
+    assert detect_confidence_scale([0.5, 0.9, 1.7]) == "unit"  # one outlier does not flip the scale
+    assert detect_confidence_scale([55, "97.7", 80.1]) == "percent"
+    assert detect_confidence_scale(["0.9", "85%"]) == "percent"
+    assert detect_confidence_scale(["n/a", None]) == "missing"
+    assert normalise_confidence(" 87.5 ", True, "percent") == (0.875, None)
+    assert normalise_confidence("87%", True, "unit") == (0.87, None)
+    assert normalise_confidence(140, True, "percent") == (None, "confidence_out_of_range")
+    assert normalise_confidence(True, True, "unit") == (None, "confidence_missing")
+    assert normalise_confidence(None, False, "unit") == (None, "confidence_missing")
+
+
+def test_timestamp_parsing() -> None:
+    from synth.normalise import normalise_times, parse_range
+
+    assert parse_range("00:01:02 - 01:00:00.5") == (62.0, 3600.5)
+    assert parse_range("01:05 --> 02:10") == (65.0, 130.0)
+    assert parse_range("00:61:10 - 00:62:00") is None
+    absent = (False, None)
+    assert normalise_times((True, "12.5"), (True, 20), absent) == (12.5, 20.0, None)
+    assert normalise_times((True, 30), (True, 20), absent) == (None, None, "bad_timestamps")
+    assert normalise_times(absent, absent, absent) == (None, None, None)

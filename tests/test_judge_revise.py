@@ -8,6 +8,7 @@ from judge_fixture import ScriptedJudge, judge_config, make_pairs, marker_of, se
 from synth import embeddings
 from synth.errors import BudgetExceeded
 from synth.judge import run_judge
+from synth.judge_revise import root_id
 from synth.records import JudgedPair
 from synth.rundir import read_jsonl
 
@@ -39,10 +40,12 @@ def test_revise_loop_stops_at_its_limit_and_records_every_round(tmp_path, fake_l
     judged = judged_by_marker(run)
     stuck, fixed, unfixable = judged[1], judged[2], judged[3]
     assert stuck.pair.revision == 2 and not stuck.accepted and stuck.reasons == ["below_threshold:alignment"]
-    assert [h["revision"] for h in stuck.pair.revision_history] == ["1", "2"]
-    assert stuck.pair.revision_history[0]["previous_question"] == pairs[1].question
-    assert "alignment scored 2/5: scripted alignment 2" in stuck.pair.revision_history[0]["critique"]
-    assert stuck.pair.pair_id == pairs[1].pair_id and stuck.pair.question != pairs[1].question
+    history = stuck.pair.revision_history
+    assert len(history) == 2 and history[0]["question"] == pairs[1].question
+    assert "alignment scored 2/5: scripted alignment 2" in history[0]["critique"]
+    assert history[0]["reasons"] == "below_threshold:alignment" and history[1]["judge_model"] == "judge-model"
+    assert {h["root_pair_id"] for h in history} == {pairs[1].pair_id} == {root_id(stuck.pair)}
+    assert history[1]["previous_pair_id"] != pairs[1].pair_id != stuck.pair.pair_id
     assert fixed.accepted and fixed.pair.revision == 1 and "version 1" in fixed.pair.question
     assert unfixable.pair.revision == 0 and unfixable.reasons == ["below_threshold:voice"]
     # the critique reached the generator, in the revise prompt

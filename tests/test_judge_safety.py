@@ -9,6 +9,7 @@ from judge_fixture import ScriptedJudge, judge_config, make_pair, make_pairs, ma
 
 from synth import embeddings
 from synth.judge import run_judge
+from synth.judge_revise import root_id
 from synth.records import JudgedPair
 from synth.rundir import read_jsonl
 
@@ -68,6 +69,10 @@ def test_policy_keeps_and_drops_planted_cases_whatever_a_lenient_judge_says(tmp_
         assert judged[i].accepted is (expected is None), i
         assert judged[i].reasons == (expected or []), i
     assert judge.revise_requests == []  # unsafe is never "fixable"
+    report = run.path("reports", "judge.html").read_text()
+    assert "Safety exclusions" in report and "unsafe_question:self_harm_method" in report
+    assert "just skip it for a week or two" in report  # the evidence sentence is quoted
+    assert run.path("reports", "judge", "reasons.png").stat().st_size > 1000
 
 
 def test_crisis_pair_needs_the_judge_safety_criterion(tmp_path, fake_llm):
@@ -78,7 +83,7 @@ def test_crisis_pair_needs_the_judge_safety_criterion(tmp_path, fake_llm):
     config = judge_config(tmp_path / "run", fake_llm.url)
     run = setup_run(config, pairs)
     run_judge(config, run, pairs, progress=False)
-    assert judged_by_marker(run)[10].reasons == ["below_threshold:safety", "crisis_failed_safety_criterion"]
+    assert judged_by_marker(run)[10].reasons == ["crisis_failed_safety_criterion", "below_threshold:safety"]
 
 
 def test_judge_safety_flags_exclude_with_their_kind(tmp_path, fake_llm):
@@ -100,7 +105,7 @@ def test_offline_judge_is_transparent_and_applies_the_same_policy(tmp_path):
     run = setup_run(config, pairs)
     result = run_judge(config, run, pairs, progress=False)
     marker_by_id = {p.pair_id: marker_of(p.question) for p in pairs}  # offline revisions drop markers
-    judged = {marker_by_id[j.pair.pair_id]: j for j in read_jsonl(run.path("judged.jsonl"), JudgedPair)}
+    judged = {marker_by_id[root_id(j.pair)]: j for j in read_jsonl(run.path("judged.jsonl"), JudgedPair)}
     for i, (_, _, _, expected) in PLANTED.items():
         if expected is None:  # kept by the safety policy (a heuristic may still reject it otherwise)
             assert all(r.startswith(("below_threshold:alignment", "below_threshold:authenticity",
@@ -127,7 +132,7 @@ def test_offline_alignment_uses_embeddings_when_installed(tmp_path, monkeypatch)
     config = judge_config(tmp_path / "run", None)
     run = setup_run(config, pairs)
     run_judge(config, run, pairs, progress=False)
-    judged = {j.pair.pair_id: j for j in read_jsonl(run.path("judged.jsonl"), JudgedPair)}
+    judged = {root_id(j.pair): j for j in read_jsonl(run.path("judged.jsonl"), JudgedPair)}
     judged = {i: judged[p.pair_id] for i, p in enumerate(pairs)}
     assert "embedding cosine" in judged[0].judgment.scores["alignment"].rationale
     sim = next(c for c in judged[0].checks if c.name == "semantic_similarity")

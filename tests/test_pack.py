@@ -3,18 +3,31 @@
 Runs on the real Qwen3 and Llama 3.1 tokenizers (skipped when ../shared is absent) and on a
 tiny BPE tokenizer with a ChatML template built here.
 """
+
 from __future__ import annotations
 
 import random
 
 import pyarrow.parquet as pq
 import pytest
-
 from pairs_fixture import answer_text, question_text, real_tokenizer, tiny_tokenizer
-from synth.chat import ChatRenderer, assistant_span, chat_messages, common_prefix_len, load_chat_tokenizer
+
+from synth.chat import (
+    ChatRenderer,
+    assistant_span,
+    chat_messages,
+    common_prefix_len,
+    load_chat_tokenizer,
+)
 from synth.errors import ExportError
-from synth.pack import (IGNORE_INDEX, ChatExample, best_fit_decreasing, encode_examples, pack_rows,
-                        write_packed_parquet)
+from synth.pack import (
+    IGNORE_INDEX,
+    ChatExample,
+    best_fit_decreasing,
+    encode_examples,
+    pack_rows,
+    write_packed_parquet,
+)
 
 SYSTEM = "You are a calm guide. Answer warmly and plainly."
 
@@ -30,16 +43,29 @@ def chat(request, tmp_path_factory):
     return load_chat_tokenizer(folder)
 
 
-def examples(n: int, seed: int = 0, system: str | None = SYSTEM, split: str = "train") -> list[ChatExample]:
+def examples(
+    n: int, seed: int = 0, system: str | None = SYSTEM, split: str = "train"
+) -> list[ChatExample]:
     rng = random.Random(seed)
-    return [ChatExample(f"ex{seed}-{i}", "empathetic", split, system, question_text(rng),
-                        answer_text(rng, rng.randint(20, 200))) for i in range(n)]
+    return [
+        ChatExample(
+            f"ex{seed}-{i}",
+            "empathetic",
+            split,
+            system,
+            question_text(rng),
+            answer_text(rng, rng.randint(20, 200)),
+        )
+        for i in range(n)
+    ]
 
 
 def own_ids(chat, example: ChatExample) -> list[int]:
     encoded = chat.tokenizer.apply_chat_template(
-        chat_messages(example.system, example.question, example.answer), tokenize=True,
-        **chat.template_kwargs)
+        chat_messages(example.system, example.question, example.answer),
+        tokenize=True,
+        **chat.template_kwargs,
+    )
     return list(encoded["input_ids"])
 
 
@@ -53,7 +79,9 @@ def test_token_counts_equal_the_tokenizers_own(chat):
 
 
 def test_unmasked_labels_decode_to_answer_plus_end_token(chat):
-    result = encode_examples(ChatRenderer(chat), examples(10) + examples(3, seed=2, system=None), 4096)
+    result = encode_examples(
+        ChatRenderer(chat), examples(10) + examples(3, seed=2, system=None), 4096
+    )
     eos = chat.tokenizer.eos_token
     for encoded in result.kept:
         trained = encoded.input_ids[encoded.labels != IGNORE_INDEX]
@@ -82,18 +110,23 @@ def test_llama_has_one_bos():
     assert encoded.input_ids[0] == bos and encoded.input_ids[1] != bos
 
 
-@pytest.mark.parametrize("question,answer", [
-    ("  padded question?  ", "An answer with trailing space. "),
-    ("Is a < b {really}?", "Yes | no, see <this> and {that}."),
-    ("Line one\nline two?", "Para one.\n\nPara two."),
-    ("Unicode: café, naïve, 😊?", "Emoji 😊 and accents é à ü."),
-])
+@pytest.mark.parametrize(
+    "question,answer",
+    [
+        ("  padded question?  ", "An answer with trailing space. "),
+        ("Is a < b {really}?", "Yes | no, see <this> and {that}."),
+        ("Line one\nline two?", "Para one.\n\nPara two."),
+        ("Unicode: café, naïve, 😊?", "Emoji 😊 and accents é à ü."),
+    ],
+)
 def test_fast_render_matches_exact_render(chat, question, answer):
     renderer = ChatRenderer(chat)
     for system in (SYSTEM, None):
         got = renderer.render(system, question, answer)
-        expected = (renderer.render_exact(chat_messages(system, question), True),
-                    renderer.render_exact(chat_messages(system, question, answer), False))
+        expected = (
+            renderer.render_exact(chat_messages(system, question), True),
+            renderer.render_exact(chat_messages(system, question, answer), False),
+        )
         assert got == expected
 
 
@@ -157,9 +190,9 @@ def test_packing_loses_and_repeats_no_token(chat, tmp_path):
         offset = 0
         for example_id, length in zip(row["example_ids"], row["seq_lengths"]):
             encoded = by_id[example_id]
-            assert row["input_ids"][offset:offset + length] == encoded.input_ids.tolist()
-            assert row["labels"][offset:offset + length] == encoded.labels.tolist()
-            assert row["position_ids"][offset:offset + length] == list(range(length))
+            assert row["input_ids"][offset : offset + length] == encoded.input_ids.tolist()
+            assert row["labels"][offset : offset + length] == encoded.labels.tolist()
+            assert row["position_ids"][offset : offset + length] == list(range(length))
             offset += length
         seen += row["example_ids"]
     assert sorted(seen) == sorted(by_id)

@@ -1,4 +1,5 @@
 """Grouped, stratified, seeded train/val split and per-expert quotas."""
+
 from __future__ import annotations
 
 import random
@@ -32,7 +33,11 @@ def test_stratified_per_expert_near_the_fraction():
     totals = Counter(i.stratum for i in data)
     val = Counter(i.stratum for i in data if side[i.key] == "val")
     for expert in EXPERTS:
-        assert abs(val[expert] / totals[expert] - 0.15) < 0.03, (expert, val[expert], totals[expert])
+        assert abs(val[expert] / totals[expert] - 0.15) < 0.03, (
+            expert,
+            val[expert],
+            totals[expert],
+        )
 
 
 def test_seeded_and_deterministic():
@@ -53,8 +58,12 @@ def test_linked_videos_stay_on_one_side():
 
 
 def test_small_expert_with_two_videos_gets_a_val_pair():
-    data = [SplitItem("a", "v1", "practical"), SplitItem("b", "v2", "practical"),
-            SplitItem("c", "v3", "empathetic"), SplitItem("d", "v3", "empathetic")]
+    data = [
+        SplitItem("a", "v1", "practical"),
+        SplitItem("b", "v2", "practical"),
+        SplitItem("c", "v3", "empathetic"),
+        SplitItem("d", "v3", "empathetic"),
+    ]
     side = grouped_split(data, 0.1, seed=0)
     assert sorted(side[k] for k in "ab") == ["train", "val"]
     assert side["c"] == side["d"] == "train"  # one video: cannot be split

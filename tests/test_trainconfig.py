@@ -1,4 +1,5 @@
 """Training configs (PEFT/TRL, LitGPT), the GPU memory model and the vLLM serving command."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -6,8 +7,8 @@ import warnings
 
 import pytest
 import yaml
-
 from pairs_fixture import REPO, corpus, run_config, tiny_tokenizer
+
 from synth.config import ExportConfig
 from synth.curate import load_curated, run_curate
 from synth.errors import ConfigError
@@ -15,11 +16,19 @@ from synth.experts import load_experts
 from synth.export import run_export
 from synth.memory import SHAPES, ModelShape, activation_bytes_per_token_layer, plan
 from synth.rundir import RunDir
-from synth.trainconfig import (DataStats, litgpt_config, serve_script, trl_config, vllm_max_lora_rank,
-                               warmup_steps)
+from synth.trainconfig import (
+    DataStats,
+    litgpt_config,
+    serve_script,
+    trl_config,
+    vllm_max_lora_rank,
+    warmup_steps,
+)
 
 EXPERTS = load_experts(REPO / "configs" / "experts.yaml")
-STATS = DataStats(train_examples=2400, val_examples=400, mean_tokens=520.0, max_tokens=1900, train_rows=330)
+STATS = DataStats(
+    train_examples=2400, val_examples=400, mean_tokens=520.0, max_tokens=1900, train_rows=330
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +44,27 @@ def written(tmp_path_factory):
 @pytest.mark.parametrize("expert", [e.name for e in EXPERTS.experts])
 def test_litgpt_yaml_has_the_expected_keys(written, expert):
     config = yaml.safe_load((written / expert / "config" / "litgpt_lora.yaml").read_text())
-    assert config["precision"] == "bf16-true" and config["checkpoint_dir"].startswith("checkpoints/")
+    assert config["precision"] == "bf16-true" and config["checkpoint_dir"].startswith(
+        "checkpoints/"
+    )
     data = config["data"]
     assert data["class_path"] == "litgpt.data.JSON"
     args = data["init_args"]
     assert args["mask_prompt"] is True and args["prompt_style"] in ("qwen3", "llama3")
     assert "val_split_fraction" not in args  # a folder fixes the split (the key raises with one)
-    assert (written / args["json_path"] / "train.jsonl").exists() and (written / args["json_path"] / "val.jsonl").exists()
+    assert (written / args["json_path"] / "train.jsonl").exists() and (
+        written / args["json_path"] / "val.jsonl"
+    ).exists()
     train = config["train"]
-    assert train["lr_warmup_steps"] >= 1 and train["global_batch_size"] % train["micro_batch_size"] == 0
+    assert (
+        train["lr_warmup_steps"] >= 1
+        and train["global_batch_size"] % train["micro_batch_size"] == 0
+    )
     n_train = len((written / args["json_path"] / "train.jsonl").read_text().splitlines())
     accumulation = train["global_batch_size"] // train["micro_batch_size"]
-    steps = train["epochs"] * -(-n_train // train["micro_batch_size"]) // accumulation  # as LitGPT counts
+    steps = (
+        train["epochs"] * -(-n_train // train["micro_batch_size"]) // accumulation
+    )  # as LitGPT counts
     assert steps > train["lr_warmup_steps"]  # else LitGPT's cosine schedule divides by zero
     assert config["eval"]["max_new_tokens"] > 0
     assert config["optimizer"]["init_args"]["lr"] == EXPERTS.get(expert).training.learning_rate
@@ -59,7 +77,11 @@ def test_trl_yaml_is_valid_and_builds_real_configs(written, expert):
     assert set(config) >= {"base_model", "data_files", "lora", "sft", "memory"}
     assert all((written / path).exists() for path in config["data_files"].values())
     lora, sft = config["lora"], config["sft"]
-    assert lora["lora_alpha"] == 2 * lora["r"] and lora["use_dora"] is False and lora["modules_to_save"] is None
+    assert (
+        lora["lora_alpha"] == 2 * lora["r"]
+        and lora["use_dora"] is False
+        and lora["modules_to_save"] is None
+    )
     assert sft["packing"] is True and sft["packing_strategy"] == "bfd"
     assert sft["learning_rate"] == EXPERTS.get(expert).training.learning_rate
     if importlib.util.find_spec("trl") is None or importlib.util.find_spec("peft") is None:
@@ -69,29 +91,44 @@ def test_trl_yaml_is_valid_and_builds_real_configs(written, expert):
 
     assert LoraConfig(**lora).target_modules == set(lora["target_modules"])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # gradient_checkpointing is a deprecated alias in transformers 5.24
-        built = SFTConfig(**{**sft, "output_dir": str(written / "out"), "bf16": False, "use_cpu": True})
+        warnings.simplefilter(
+            "ignore"
+        )  # gradient_checkpointing is a deprecated alias in transformers 5.24
+        built = SFTConfig(
+            **{**sft, "output_dir": str(written / "out"), "bf16": False, "use_cpu": True}
+        )
     assert built.per_device_train_batch_size == sft["per_device_train_batch_size"]
     assert built.max_length == sft["max_length"]
 
 
 def test_learning_rate_follows_communication_style():
     cfg = ExportConfig(base_model="qwen3", max_seq_len=4096)
-    lrs = {e.name: trl_config(e, STATS, cfg, None, 0)["sft"]["learning_rate"] for e in EXPERTS.experts}
+    lrs = {
+        e.name: trl_config(e, STATS, cfg, None, 0)["sft"]["learning_rate"] for e in EXPERTS.experts
+    }
     assert lrs["educational"] > lrs["empathetic"] and lrs["practical"] > lrs["therapeutic"]
 
 
 def test_batch_schedule_from_memory_model():
     expert = EXPERTS.get("therapeutic")
     for base in ("qwen3", "llama3_1"):
-        sft = trl_config(expert, STATS, ExportConfig(base_model=base, max_seq_len=4096), None, 0)["sft"]
+        sft = trl_config(expert, STATS, ExportConfig(base_model=base, max_seq_len=4096), None, 0)[
+            "sft"
+        ]
         assert sft["per_device_train_batch_size"] >= 1 and sft["gradient_checkpointing"] is False
-        examples_per_step = sft["per_device_train_batch_size"] * sft["gradient_accumulation_steps"] * 4096 / 520
+        examples_per_step = (
+            sft["per_device_train_batch_size"] * sft["gradient_accumulation_steps"] * 4096 / 520
+        )
         assert 8 <= examples_per_step <= 32
-        long_rows = trl_config(expert, STATS, ExportConfig(base_model=base, max_seq_len=16384), None, 0)
+        long_rows = trl_config(
+            expert, STATS, ExportConfig(base_model=base, max_seq_len=16384), None, 0
+        )
         assert long_rows["memory"]["gradient_checkpointing"] is True  # 16k tokens only fit with it
     litgpt = litgpt_config(expert, STATS, ExportConfig(base_model="qwen3", max_seq_len=4096), 0)
-    assert litgpt["train"]["micro_batch_size"] >= 2 and litgpt["train"]["max_seq_length"] >= STATS.max_tokens
+    assert (
+        litgpt["train"]["micro_batch_size"] >= 2
+        and litgpt["train"]["max_seq_length"] >= STATS.max_tokens
+    )
 
 
 def test_memory_model_shape_and_anchor():
@@ -99,11 +136,20 @@ def test_memory_model_shape_and_anchor():
     big = plan("qwen3", "H100-80GB", 4096, 16, 0.05)
     assert small.micro_batch_rows > big.micro_batch_rows >= 1
     assert plan("qwen3", "H200", 4096, 16, 0.05).micro_batch_rows > big.micro_batch_rows
-    assert plan("qwen3", "H100-80GB", 4096, 16, 0.0).tokens_per_micro_batch > big.tokens_per_micro_batch
-    assert 20e3 <= plan("llama3_1", "H100-80GB", 4096, 16, 0.05, checkpointing=True).tokens_per_micro_batch <= 40e3
-    llama2 = ModelShape("Llama-2-7B", 6.74e9, 32, 4096, 11008, 32, 32, 128, 32000)  # LitGPT resource table
+    assert (
+        plan("qwen3", "H100-80GB", 4096, 16, 0.0).tokens_per_micro_batch
+        > big.tokens_per_micro_batch
+    )
+    assert (
+        20e3
+        <= plan("llama3_1", "H100-80GB", 4096, 16, 0.05, checkpointing=True).tokens_per_micro_batch
+        <= 40e3
+    )
+    llama2 = ModelShape(
+        "Llama-2-7B", 6.74e9, 32, 4096, 11008, 32, 32, 128, 32000
+    )  # LitGPT resource table
     per_layer = activation_bytes_per_token_layer(llama2, 0.05, ("q_proj", "v_proj"))
-    estimate = (2 * llama2.params + 1304 * (32 * per_layer + 14 * 32000)) / 2 ** 30
+    estimate = (2 * llama2.params + 1304 * (32 * per_layer + 14 * 32000)) / 2**30
     assert 21.3 <= estimate <= 21.3 * 1.25
     with pytest.raises(ConfigError, match="export.gpu"):
         plan("qwen3", "TPU-v9", 4096, 16, 0.05)
@@ -120,5 +166,11 @@ def test_warmup_is_at_least_one_and_below_total():
 def test_serving_command_ranks_and_modules():
     assert vllm_max_lora_rank([16, 8]) == 16 and vllm_max_lora_rank([24]) == 32
     script = serve_script(EXPERTS.experts, ExportConfig(base_model="llama3_1"))
-    assert "vllm serve meta-llama/Llama-3.1-8B-Instruct" in script and "enable_thinking" not in script
-    assert script.count('="$ADAPTERS/') == 4 and "--max-loras 4" in script and "--max-lora-rank 16" in script
+    assert (
+        "vllm serve meta-llama/Llama-3.1-8B-Instruct" in script and "enable_thinking" not in script
+    )
+    assert (
+        script.count('="$ADAPTERS/') == 4
+        and "--max-loras 4" in script
+        and "--max-lora-rank 16" in script
+    )

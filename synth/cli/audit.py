@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -73,15 +73,15 @@ def _finish(result: IngestResult, summary: dict[str, Any], as_json: bool, report
 def audit_command(
     paths: Annotated[list[str], typer.Argument(help="Export files, directories (searched for .json/"
                                                ".jsonl) or globs.", show_default=False)],
-    maps: Annotated[Optional[list[str]], typer.Option(
+    maps: Annotated[list[str] | None, typer.Option(
         "--map", "-m", help="Field for a role: role=dotted.path, e.g. text=transcript, "
         "style=labels.style, records=data.items (repeatable).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for audit.md/html/json and PNGs.")
                    ] = Path("runs/audit"),
     as_json: JsonOption = False,
-    experts_file: Annotated[Optional[Path], typer.Option(
+    experts_file: Annotated[Path | None, typer.Option(
         "--experts", help="Experts YAML (labels -> experts). Default: configs/experts.yaml.")] = None,
-    tokenizer: Annotated[Optional[Path], typer.Option(
+    tokenizer: Annotated[Path | None, typer.Option(
         "--tokenizer", help="Local tokenizer dir: adds token-length histograms.")] = None,
 ) -> None:
     """Audit segment exports: schema, styles, confidence, quality flags, quarantine reasons.
@@ -106,9 +106,6 @@ def ingest_command(config: ConfigArg, sets: SetOption = None, as_json: JsonOptio
     """
     run_config = load(config, sets)
     run = open_run(run_config)
-    tokenizer = run_config.export.tokenizer
-    local = run_config.resolve(tokenizer) if tokenizer else None
-    result = run_ingest(run_config, run, progress=not as_json,
-                        tokenizer=local if local is not None and local.is_dir() else None)
+    result = run_ingest(run_config, run, progress=not as_json)
     experts = load_experts(run_config.resolve(run_config.experts))
     _finish(result, result.summary(experts.names), as_json, run.reports)

@@ -1,4 +1,5 @@
 """CLI commands of the curate and export stages: synth curate, synth export."""
+
 from __future__ import annotations
 
 import json
@@ -38,11 +39,15 @@ def curate_command(config: ConfigArg, sets: SetOption = None, json_out: JsonOpti
         return
     table = Table("expert", "input", "train", "val", "excluded", "shortfall")
     for name, row in result.report["by_expert"].items():
-        table.add_row(name, *(str(row.get(k, "")) for k in ("input", "train", "val", "excluded", "shortfall")))
+        table.add_row(
+            name, *(str(row.get(k, "")) for k in ("input", "train", "val", "excluded", "shortfall"))
+        )
     console.print(table)
     for warning in result.report["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    console.print(f"curated: {run.path('curated')}  report: {run.path('reports', 'distribution.html')}")
+    console.print(
+        f"curated: {run.path('curated')}  report: {run.path('reports', 'distribution.html')}"
+    )
 
 
 @app.command("export")
@@ -55,20 +60,34 @@ def export_command(config: ConfigArg, sets: SetOption = None, json_out: JsonOpti
     run_config = load(config, sets)
     run = open_run(run_config)
     curated = load_curated(run)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("tokenizing", total=len(curated))
-        manifest = run_export(run_config, run, curated,
-                              progress=lambda done, total: progress.update(task, completed=done, total=total))
+        manifest = run_export(
+            run_config,
+            run,
+            curated,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     if json_out:
         typer.echo(manifest.model_dump_json(indent=2))
         return
     table = Table("expert", "train", "val", "tokens", "packed rows", "utilisation")
     for name, counts in manifest.experts.items():
         figures = manifest.token_stats.get(name, {})
-        table.add_row(name, str(counts["train"]), str(counts["val"]), str(counts["tokens"]),
-                      str(counts["packed_rows_train"]), f"{figures.get('utilisation_train', 0):.3f}")
+        table.add_row(
+            name,
+            str(counts["train"]),
+            str(counts["val"]),
+            str(counts["tokens"]),
+            str(counts["packed_rows_train"]),
+            f"{figures.get('utilisation_train', 0):.3f}",
+        )
     console.print(table)
     for warning in manifest.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -9,8 +9,8 @@
   (status ok: `.value` is a validated ResponseModel; failed: `.reason`/`.error`;
   skipped_budget: the cap refused the call). Write results there as they come, so a kill
   loses only what is in flight. It may be a plain function or a coroutine function.
-- Workers: `engine.config.concurrency` asyncio tasks pull from the iterator (no thread per
-  request). When the budget refuses a call, no new item is started, in-flight items finish,
+- Workers: asyncio tasks (concurrency + 25%) pull from the iterator (no thread per request);
+  the engine lets at most `concurrency` requests be in flight. When the budget refuses a call, no new item is started, in-flight items finish,
   and the summary says `stopped="budget"`; items never started get no result.
 - An LLMError (401, 404, ...) cancels the other workers and propagates.
 - The bar shows done/total, failed, spend and ETA (stderr; `progress=False` hides it).
@@ -94,6 +94,14 @@ class _Batch:
                                  failed=s.failed, spend=s.spend_usd)
 
 
+def _workers(engine: LLMEngine, total: int | None) -> int:
+    """A few more workers than HTTP slots: while one handles its answer (validation, writes),
+    another's request already waits for the freed slot, so `concurrency` stay in flight."""
+    slots = engine.config.concurrency
+    count = slots + max(2, slots // 4)
+    return count if total is None else max(1, min(count, total))
+
+
 async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_model: type[BaseModel],
                     on_result: OnResult, *, total: int | None = None, description: str = "llm",
                     stage: str | None = None, stage_cap: float | None = None,
@@ -104,8 +112,7 @@ async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_
     with make_progress(progress) as bar:
         batch.progress = bar
         batch.task = bar.add_task(description, total=total, failed=0, spend=0.0)
-        count = engine.config.concurrency if total is None else max(1, min(engine.config.concurrency, total))
-        workers = [asyncio.create_task(batch.worker()) for _ in range(count)]
+        workers = [asyncio.create_task(batch.worker()) for _ in range(_workers(engine, total))]
         try:
             await asyncio.gather(*workers)
         finally:

@@ -37,7 +37,8 @@ class ResponseCache:
     def __init__(self, directory: Path):
         self.directory = directory
         # no eviction: an answer dropped from the cache would be paid for again on resume
-        self._cache = diskcache.Cache(str(directory), eviction_policy="none")
+        # (cull_limit=0: no expiry/eviction scan on every set)
+        self._cache = diskcache.Cache(str(directory), eviction_policy="none", cull_limit=0)
         self._pending: dict[str, str] = {}
         self._timer: asyncio.TimerHandle | None = None
 
