@@ -194,7 +194,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
         bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)
-        bench_latency(256 if args.quick else 1280, work)
+        bench_latency(256 if args.quick else 1920, work)
         bench_replay(1000 if args.quick else 10_000, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -36,7 +36,8 @@ def answer_space(
     if use_embeddings and embeddings.available():
         missing = sorted({p.pair.segment_id for p in pairs} - known.keys())
         vectors = dict(known)
-        vectors.update(zip(missing, embeddings.embed([_answer_of(pairs, s) for s in missing])))
+        answers = {p.pair.segment_id: p.pair.answer for p in pairs}
+        vectors.update(zip(missing, embeddings.embed([answers[s] for s in missing])))
         return np.stack([vectors[p.pair.segment_id] for p in pairs]), "all-MiniLM-L6-v2 embeddings"
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -49,10 +50,6 @@ def answer_space(
         else "semantic embeddings off (curate.semantic)"
     )
     return matrix, f"TF-IDF ({why})"  # sparse, rows already L2-normalised
-
-
-def _answer_of(pairs: Sequence[CuratedPair], segment_id: str) -> str:
-    return next(p.pair.answer for p in pairs if p.pair.segment_id == segment_id)
 
 
 def style_consistency(vectors: Any, labels: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -160,8 +157,8 @@ def write_distribution_report(
         plots.histograms(
             {n: row["distances"] for n, row in consistency.items()},
             reports / "distribution_style.png",
-            "Style consistency",
-            f"cosine distance to own expert centroid ({space})",
+            f"Style consistency ({space.split(' (')[0]})",
+            "cosine distance to own expert centroid",
         )
     body = _html_body(names, pairs, excluded, consistency, space, warnings, score_plots)
     atomic_write_text(reports / "distribution.html", html_page("Expert distribution", body))

@@ -13,6 +13,8 @@ and split into a skeleton; a pair whose question and answer are "plain" (no surr
 whitespace, none of `< > { } |`, which is where templates branch on content) is rendered by
 concatenation. A sample of fast renders is checked against the exact render; on any mismatch
 the renderer switches to exact rendering for good. Other pairs are always rendered exactly.
+Prompt token ids of such pairs come from the conversation's ids (added special tokens split
+the text, so everything before the prompt's tail anchor is shared), checked the same way.
 """
 
 from __future__ import annotations
@@ -100,8 +102,12 @@ def tokenizer_source(export_tokenizer: str | None, base_model: str, resolve: Any
     """The local tokenizer dir when it exists, else the value as a hub id (default per base)."""
     if not export_tokenizer:
         return DEFAULT_HUB_IDS[base_model]
-    local = resolve(export_tokenizer)
-    return str(local) if Path(local).exists() else export_tokenizer
+    local = Path(resolve(export_tokenizer))
+    if local.exists():
+        return str(local)
+    if local.is_absolute() or export_tokenizer.startswith(".") or export_tokenizer.count("/") > 1:
+        raise ExportError(f"export.tokenizer: folder {export_tokenizer!r} not found")
+    return export_tokenizer  # a hub id (org/name)
 
 
 def tokenizer_hash(tokenizer: Any) -> str:

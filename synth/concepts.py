@@ -9,10 +9,54 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-STOPWORDS = frozenset(["a", "about", "above", "actually", "after", "again", "against", "all", "almost", "also", "although", "always", "am", "an", "and", "another", "any", "anybody", "anyone", "anything", "are", "around", "as", "at", "away", "back", "basically", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "done", "don", "down", "during", "each", "either", "else", "enough", "even", "ever", "every", "everybody", "everyone", "everything", "exactly", "few", "for", "from", "further", "get", "gets", "getting", "give", "go", "goes", "going", "gonna", "got", "gotta", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "kind", "kinda", "know", "knows", "let", "like", "likely", "little", "lot", "lots", "made", "make", "makes", "making", "many", "may", "maybe", "me", "might", "mine", "more", "most", "much", "must", "my", "myself", "need", "never", "no", "nobody", "none", "nor", "not", "nothing", "now", "of", "off", "often", "oh", "ok", "okay", "on", "once", "one", "ones", "only", "onto", "or", "other", "others", "our", "ours", "ourselves", "out", "over", "own", "people", "person", "probably", "quite", "rather", "really", "right", "said", "same", "say", "saying", "says", "see", "seem", "seems", "she", "should", "since", "so", "some", "somebody", "someone", "something", "sometimes", "somewhere", "sort", "still", "such", "sure", "take", "talk", "talking", "tell", "than", "that", "thats", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "thing", "things", "think", "this", "those", "though", "through", "thing", "to", "together", "too", "toward", "towards", "try", "trying", "um", "uh", "under", "until", "up", "upon", "us", "use", "used", "very", "want", "wants", "was", "way", "ways", "we", "well", "went", "were", "what", "whatever", "when", "where", "whether", "which", "while", "who", "whole", "whom", "whose", "why", "will", "with", "within", "without", "wont", "would", "yeah", "yes", "yet", "you", "your", "yours", "yourself", "yourselves", "youre", "ive", "im", "dont", "doesnt", "didnt", "cant", "isnt", "wasnt", "arent", "theyre", "were", "weve", "youve", "lets", "gonna", "wanna", "first", "second", "also", "mean", "means", "meant", "thats", "going", "come", "comes", "coming", "put", "puts", "feel", "okay", "year", "years", "time", "times", "day", "days", "today", "good", "bad", "big", "small", "part", "point", "start", "next", "last", "call", "called", "look", "looking", "heres", "theres", "youd", "youll", "itll", "wed", "id", "hes", "shes", "theyve", "whats", "wheres", "hows", "thats", "move", "moves", "moving", "notice", "noticed", "noticing", "suggest", "suggests", "write", "writes", "writing", "believe", "believes", "believed", "hand", "handed", "need", "needs", "needing", "needed", "option", "options", "help", "helps", "helped", "happen", "happens", "happened", "keep", "keeps", "kept", "stay", "stays", "stop", "stops", "stopped", "told", "ask", "asks", "asked", "hold", "holds", "holding", "learn", "learned", "show", "shows", "showed", "different", "important", "real", "whole", "took", "taking", "bring", "brings", "felt", "tend", "tends", "works", "work", "working", "find", "finds", "found", "happening", "thinking", "knowing", "saying", "doing", "seeing", "goes", "gone", "came", "becomes", "become", "becoming", "instead", "already", "able", "later", "minute", "moment", "example", "simple", "simply", "pretty", "rest", "least", "less", "else", "literally", "honestly", "obviously", "certain", "certainly", "usually", "whatever", "anyway", "grew", "sitting", "tonight", "sees", "explain", "week", "weeks", "month", "months", "lately", "ready", "told", "hear", "heard"])
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset("""
+a about above actually after again against all almost also although always am an and another
+any anybody anyone anything are around as at away back basically be because been before being
+below between both but by can cannot could did do does doing done don down during each either
+else enough even ever every everybody everyone everything exactly few for from further get
+gets getting give go goes going gonna got gotta had has have having he her here hers herself
+him himself his how however i if in into is it its itself just kind kinda know knows let like
+likely little lot lots made make makes making many may maybe me might mine more most much must
+my myself need never no nobody none nor not nothing now of off often oh ok okay on once one
+ones only onto or other others our ours ourselves out over own people person probably quite
+rather really right said same say saying says see seem seems she should since so some somebody
+someone something sometimes somewhere sort still such sure take talk talking tell than that
+thats the their theirs them themselves then there these they thing things think this those
+though through thing to together too toward towards try trying um uh under until up upon us
+use used very want wants was way ways we well went were what whatever when where whether which
+while who whole whom whose why will with within without wont would yeah yes yet you your yours
+yourself yourselves youre ive im dont doesnt didnt cant isnt wasnt arent theyre were weve
+youve lets gonna wanna first second also mean means meant thats going come comes coming put
+puts feel okay year years time times day days today good bad big small part point start next
+last call called look looking heres theres youd youll itll wed id hes shes theyve whats wheres
+hows thats move moves moving notice noticed noticing suggest suggests write writes writing
+believe believes believed hand handed need needs needing needed option options help helps
+helped happen happens happened keep keeps kept stay stays stop stops stopped told ask asks
+asked hold holds holding learn learned show shows showed different important real whole took
+taking bring brings felt tend tends works work working find finds found happening thinking
+knowing saying doing seeing goes gone came becomes become becoming instead already able later
+minute moment example simple simply pretty rest least less else literally honestly obviously
+certain certainly usually whatever anyway grew sitting tonight sees explain week weeks month
+months lately ready told hear heard monday tuesday wednesday thursday friday saturday sunday
+course spent short hard sign
+""")
 
 # the field's vocabulary: these outrank ordinary words of the same frequency
-LEXICON = frozenset(["abandonment", "abuse", "acceptance", "addiction", "anger", "anxiety", "apology", "attachment", "avoidance", "boundaries", "boundary", "burnout", "codependency", "compassion", "conflict", "control", "criticism", "defensiveness", "denial", "depression", "detachment", "dissociation", "emotions", "fawn", "fear", "flashbacks", "flight", "forgiveness", "freeze", "grief", "guilt", "habits", "healing", "hope", "hypervigilance", "identity", "insecurity", "intimacy", "isolation", "jealousy", "loneliness", "loss", "needs", "neglect", "numbness", "overwhelm", "panic", "parenting", "perfectionism", "procrastination", "rage", "recovery", "regret", "rejection", "relapse", "resentment", "resilience", "rumination", "sadness", "safety", "self", "selfworth", "shame", "stress", "suppression", "therapy", "threat", "trauma", "triggers", "trust", "validation", "values", "vulnerability", "worry", "worth", "belonging", "comparison", "envy", "loyalty", "betrayal", "caretaking", "childhood"])
+LEXICON = _wordset("""
+abandonment abuse acceptance addiction anger anxiety apology attachment avoidance boundaries
+boundary burnout codependency compassion conflict control criticism defensiveness denial
+depression detachment dissociation emotions fawn fear flashbacks flight forgiveness freeze
+grief guilt habits healing hope hypervigilance identity insecurity intimacy isolation jealousy
+loneliness loss needs neglect numbness overwhelm panic parenting perfectionism procrastination
+rage recovery regret rejection relapse resentment resilience rumination sadness safety self
+selfworth shame stress suppression therapy threat trauma triggers trust validation values
+vulnerability worry worth belonging comparison envy loyalty betrayal caretaking childhood
+""")
 LEXICON_PHRASES = ("people pleasing", "nervous system", "inner critic", "inner child", "self worth",
                    "self compassion", "self esteem", "emotional regulation", "intrusive thoughts",
                    "panic attacks", "fight or flight", "toxic shame", "healthy shame", "core belief")

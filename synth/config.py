@@ -38,6 +38,10 @@ class LLMConfig(Section):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     backoff_base_s: float = Field(0.5, ge=0)  # retry backoff: base * 2^attempt, jittered
     backoff_max_s: float = Field(30.0, ge=0)
+    # how requests travel: "aiohttp" posts the SDK's request (its headers, auth and error
+    # types) on one aiohttp session, ~1 ms less CPU a call; "sdk" goes through
+    # AsyncOpenAI.post with the SDK's aiohttp transport (DefaultAioHttpClient)
+    transport: Literal["aiohttp", "sdk"] = "aiohttp"
 
     @field_validator("base_url")
     @classmethod

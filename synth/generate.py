@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from synth.config import RunConfig
 from synth.errors import BudgetExceeded
 from synth.experts import ExpertSet, load_experts
-from synth.generate_prompts import GenerationPrompts, Slot, question_set_model
+from synth.generate_prompts import GenerationPrompts, QuestionSetBase, Slot, question_set_model
 from synth.llm import LLMEngine, LLMRequest, LLMResult, LLMServices, run_batch
 from synth.offline_questions import OfflineQuestionWriter
-from synth.records import GenerationFailure, Pair, Segment, stable_id
+from synth.records import GenerationFailure, Pair, Segment, stable_id, utc_now
 from synth.rundir import JsonlAppender, RunDir, read_jsonl
 
 # failures a rerun does not try again (the same request would fail the same way)
@@ -82,7 +82,7 @@ class _Sink:
         if result.status == "skipped_budget":
             return
         self.handled.add(result.item_id)
-        if result.status == "ok" and result.value is not None:
+        if result.status == "ok" and isinstance(result.value, QuestionSetBase):
             for pair in make_pairs(self.config, job, result.value):
                 self.pairs.append(pair)
                 self.pairs_written += 1
@@ -93,9 +93,9 @@ class _Sink:
                 prompt_hash=job.prompt_hash))
 
 
-def make_pairs(config: RunConfig, job: Job, value: BaseModel) -> list[Pair]:
+def make_pairs(config: RunConfig, job: Job, value: QuestionSetBase) -> list[Pair]:
     seg, gen = job.segment, config.generator
-    concepts = list(value.concepts)
+    concepts, now = list(value.concepts), utc_now()
     pairs = []
     for slot, question in zip(job.slots, value.questions):
         pairs.append(Pair(
@@ -103,7 +103,8 @@ def make_pairs(config: RunConfig, job: Job, value: BaseModel) -> list[Pair]:
             source_id=seg.source_id, expert=seg.style, question=question, answer=seg.text,
             question_type=slot.question_type, persona=slot.persona, concepts=concepts,
             generator=gen.provider, generator_model=gen.model, prompt_hash=job.prompt_hash,
-            seed=job.request.seed or 0, segment_flags=list(seg.flags), confidence=seg.confidence))
+            seed=job.request.seed or 0, segment_flags=list(seg.flags), confidence=seg.confidence,
+            created_at=now))
     return pairs
 
 
@@ -197,9 +198,9 @@ async def _run_jobs(config: RunConfig, run: RunDir, engine: LLMEngine, jobs: lis
     by_id = {job.segment.segment_id: job for job in jobs}
     with JsonlAppender(run.pairs) as pairs, JsonlAppender(run.failures) as failures:
         for seg in unknown:
+            error = f"style {seg.style!r} is not an expert in {config.experts}"
             failures.append(GenerationFailure(segment_id=seg.segment_id, expert=seg.style,
-                                              reason="unknown_expert",
-                                              error=f"style {seg.style!r} is not an expert in {config.experts}"))
+                                              reason="unknown_expert", error=error))
         sink = _Sink(config, by_id, pairs, failures)
         batch = await run_batch(engine, (job.request for job in jobs), question_set_model(k), sink,
                                 total=len(jobs), description="generate", progress=progress)

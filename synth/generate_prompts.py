@@ -26,6 +26,7 @@ from synth.templates import PromptTemplate, content_hash, load_template
 MIN_CONCEPTS, MAX_CONCEPTS = 2, 6
 _PLACEHOLDER = re.compile(r"\[[A-Z_]{2,}\]")  # redaction placeholders such as [NAME]
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=12, max_length=700)]
+Concept = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
 
 
 class Variation(BaseModel):
@@ -39,8 +40,7 @@ class Variation(BaseModel):
 class QuestionSetBase(BaseModel):
     """The generator's answer: key concepts first, then the K questions in plan order."""
 
-    concepts: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
-                                                    max_length=80)]]
+    concepts: list[Concept]
     questions: list[QuestionText]
 
     @field_validator("questions")
@@ -62,8 +62,7 @@ def question_set_model(k: int) -> type[QuestionSetBase]:
     """The response model for K questions (exact count, so guided decoding enforces it)."""
     return create_model(  # type: ignore[call-overload,no-any-return]
         "QuestionSet", __base__=QuestionSetBase,
-        concepts=(list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]],
-                  Field(min_length=1, max_length=MAX_CONCEPTS)),
+        concepts=(list[Concept], Field(min_length=1, max_length=MAX_CONCEPTS)),
         questions=(list[QuestionText], Field(min_length=k, max_length=k)))
 
 
@@ -113,9 +112,11 @@ class GenerationPrompts:
         self.generate = {e.name: load_template(root / "generate" / f"{e.name}.j2") for e in experts.experts}
         self.offline = {e.name: load_template(root / "offline" / f"{e.name}.j2") for e in experts.experts}
         variation_path = root / "variation.yaml"
-        self.variation: Variation = validate_model(Variation, read_yaml(variation_path), str(variation_path))
+        self.variation: Variation = validate_model(Variation, read_yaml(variation_path),
+                                                   str(variation_path))
         self.variation_hash = content_hash(variation_path.read_bytes())
-        self.concept_step = render(self.concepts, min_concepts=MIN_CONCEPTS, max_concepts=MAX_CONCEPTS).strip()
+        self.concept_step = render(self.concepts, min_concepts=MIN_CONCEPTS,
+                                   max_concepts=MAX_CONCEPTS).strip()
         self._system: dict[str, str] = {}
 
     @classmethod

@@ -119,13 +119,19 @@ def _words(body: dict[str, Any]) -> list[str]:
     return re.findall(r"[a-zA-Z]{4,}", quoted[-1] if quoted else text)[-400:] or ["feeling", "stuck"]
 
 
-def _string(name: str, schema: dict[str, Any], words: list[str], rng: random.Random) -> str:
-    start = rng.randrange(len(words))
+OPENERS = ("I keep running into", "Lately I notice", "Why do I struggle with", "How do I handle",
+           "What does it mean when I feel", "Is it normal to deal with")
+
+
+def _string(name: str, schema: dict[str, Any], ctx: _Context) -> str:
+    ctx.n += 1  # the n-th string of this answer: no two strings of one answer are the same
+    words, start = ctx.words, ctx.rng.randrange(len(ctx.words))
     picked = " ".join(words[start:start + 4 + start % 6] or words[:5]).lower()
     if "question" in name.lower():
-        text = f"I keep running into {picked} and I do not know why, what is going on with me?"
+        opener = OPENERS[ctx.n % len(OPENERS)]
+        text = f"{opener} {picked}, and what can I do about it (part {ctx.n})?"
     else:
-        text = f"About {picked}."
+        text = f"About {picked} ({ctx.n})."
     low, high = schema.get("minLength", 0), schema.get("maxLength", 10_000)
     text = text + " more" * max(0, (low - len(text) + 4) // 5)
     return text[:high]
@@ -139,6 +145,7 @@ class _Context:
         self.words = _words(body)
         last = body.get("messages", [{}])[-1].get("content", "") if body.get("messages") else ""
         self.rng = random.Random(hashlib.blake2b(str(last).encode(), digest_size=8).digest())
+        self.n = 0
 
 
 def object_from_schema(schema: dict[str, Any], body: dict[str, Any] | None = None,
@@ -171,7 +178,7 @@ def object_from_schema(schema: dict[str, Any], body: dict[str, Any] | None = Non
     if kind == "boolean":
         return True
     if kind == "string":
-        return _string(name, schema, ctx.words, rng)
+        return _string(name, schema, ctx)
     return None
 
 
@@ -264,6 +271,8 @@ class FakeLLMServer:
                 self.in_flight -= 1
 
     async def _handle(self, request: web.Request, index: int) -> web.StreamResponse:
+        """Answer `latency_s` after the request arrived (the work is done inside that time)."""
+        started = time.monotonic()
         if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return _error(401, "Incorrect API key provided.", "invalid_api_key")
         try:
@@ -275,18 +284,20 @@ class FakeLLMServer:
                 self.requests.append(body)
         if self.models is not None and body.get("model") not in self.models:
             return _error(404, f"The model `{body.get('model')}` does not exist.", "model_not_found")
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
         fault = self._next_fault(index, body)
         if fault is not None:
             with self._lock:
                 self.faulted += 1
-            early = await self._transport_fault(request, fault)
-            if early is not None:
-                return early
-        return self._completion(body, fault)
+        in_content = fault is None or fault.kind in ("malformed", "schema_invalid", "length")
+        response = self._completion(body, fault) if in_content else None
+        if self.latency_s:
+            await asyncio.sleep(max(0.0, self.latency_s - (time.monotonic() - started)))
+        if response is not None:
+            return response
+        assert fault is not None
+        return await self._transport_fault(request, fault)
 
-    async def _transport_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse | None:
+    async def _transport_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.kind == "status":
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             return _error(fault.code, f"fake fault {fault.code}", "fault", headers)
@@ -304,7 +315,7 @@ class FakeLLMServer:
         if fault.kind == "malformed_body":
             return web.Response(status=200, text="<html>upstream error</html>",
                                 content_type="application/json")
-        return None
+        raise ValueError(f"unknown fault kind {fault.kind!r}")
 
     def _content(self, body: dict[str, Any], fault: Fault | None) -> str:
         if fault is not None and fault.kind == "malformed":

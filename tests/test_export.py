@@ -197,6 +197,9 @@ def test_missing_tokenizer_fails_cleanly(tmp_path):
     config = run_config(tmp_path, tmp_path / "absent-tokenizer")
     run = RunDir(config.run_dir)
     run_curate(config, run, corpus(per_expert=3))
-    with pytest.raises(ExportError, match="cannot load the tokenizer"):
+    with pytest.raises(ExportError, match="absent-tokenizer' not found"):
         run_export(config, run, load_curated(run))
     assert not run.path("export").exists()
+    config.export.tokenizer = "no-such-org/no-such-model"  # a hub id, offline in tests
+    with pytest.raises(ExportError, match="cannot load the tokenizer"):
+        run_export(config, run, load_curated(run))

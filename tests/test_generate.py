@@ -166,13 +166,16 @@ def test_dry_run_estimates_without_sending(tmp_path, fake_llm):
     assert fake_llm.count == 0 and not run.pairs.exists()
 
 
-def test_api_key_never_reaches_any_file_the_run_writes(tmp_path, fake_llm):
-    fake_llm.every(3)
-    fake_llm.queue(Fault.status(429, retry_after=0.05))
-    config = gen_config(tmp_path / "run", fake_llm.url, **{"generator.price_in_per_mtok": 1.0})
-    run = open_run(config)
-    run_generate(config, run, make_segments(8), progress=False)
-    assert fake_llm.requests  # the key was used
+def test_api_key_never_reaches_any_file_the_run_writes(tmp_path):
+    from fake_llm_server import FakeLLMServer
+
+    with FakeLLMServer(api_key=KEY) as server:  # the key is checked on every request
+        server.every(3)
+        server.queue(Fault.status(429, retry_after=0.05))
+        config = gen_config(tmp_path / "run", server.url, **{"generator.price_in_per_mtok": 1.0})
+        run = open_run(config)
+        summary = run_generate(config, run, make_segments(8), progress=False)
+    assert summary.segments_ok == 8 and server.answered >= 8
     for path in (tmp_path / "run").rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path

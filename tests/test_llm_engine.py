@@ -16,8 +16,14 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, KEY)
 
 
-async def test_ok_call_is_validated_logged_and_cached(tmp_path, fake_llm):
-    async with engine_for(tmp_path, llm_config(fake_llm.url)) as engine:
+@pytest.fixture(params=["aiohttp", "sdk"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Fault tests run on both transports (direct aiohttp, and AsyncOpenAI.post)."""
+    return str(request.param)
+
+
+async def test_ok_call_is_validated_logged_and_cached(tmp_path, fake_llm, transport):
+    async with engine_for(tmp_path, llm_config(fake_llm.url, transport=transport)) as engine:
         result = await engine.call(request(), Answer)
     assert result.status == "ok" and isinstance(result.value, Answer)
     assert result.attempts == 1 and result.usage.prompt_tokens > 0 and not result.cached
@@ -34,27 +40,27 @@ async def test_ok_call_is_validated_logged_and_cached(tmp_path, fake_llm):
     (Fault("drop"), "connection"), (Fault("malformed_body"), "bad_response"),
     (Fault.status(408), "http_408"),
 ])
-async def test_transient_fault_is_retried(tmp_path, fake_llm, fault, reason):
+async def test_transient_fault_is_retried(tmp_path, fake_llm, fault, reason, transport):
     fake_llm.queue(fault)
-    async with engine_for(tmp_path, llm_config(fake_llm.url)) as engine:
+    async with engine_for(tmp_path, llm_config(fake_llm.url, transport=transport)) as engine:
         result = await engine.call(request(), Answer)
     assert result.status == "ok" and result.attempts == 2
     assert fake_llm.count == 2 and fake_llm.answered == 1
     assert [(r["status"], r["reason"]) for r in call_rows(tmp_path)] == [("error", reason), ("ok", None)]
 
 
-async def test_429_waits_for_retry_after(tmp_path, fake_llm):
+async def test_429_waits_for_retry_after(tmp_path, fake_llm, transport):
     fake_llm.queue(Fault.status(429, retry_after=0.4))
     started = time.perf_counter()
-    async with engine_for(tmp_path, llm_config(fake_llm.url)) as engine:
+    async with engine_for(tmp_path, llm_config(fake_llm.url, transport=transport)) as engine:
         result = await engine.call(request(), Answer)
     assert result.status == "ok" and time.perf_counter() - started >= 0.4
     assert call_rows(tmp_path)[0]["reason"] == "http_429"
 
 
-async def test_hang_past_timeout_is_retried(tmp_path, fake_llm):
+async def test_hang_past_timeout_is_retried(tmp_path, fake_llm, transport):
     fake_llm.queue(Fault.hang(30))
-    async with engine_for(tmp_path, llm_config(fake_llm.url, timeout_s=0.3)) as engine:
+    async with engine_for(tmp_path, llm_config(fake_llm.url, timeout_s=0.3, transport=transport)) as engine:
         result = await engine.call(request(), Answer)
     assert result.status == "ok" and result.attempts == 2
     assert call_rows(tmp_path)[0]["reason"] == "timeout"
@@ -69,9 +75,9 @@ async def test_transient_faults_are_bounded(tmp_path, fake_llm):
 
 
 @pytest.mark.parametrize("kind", ["malformed", "schema_invalid", "length"])
-async def test_bad_answer_is_reasked_with_the_error(tmp_path, fake_llm, kind):
+async def test_bad_answer_is_reasked_with_the_error(tmp_path, fake_llm, kind, transport):
     fake_llm.queue(Fault(kind))
-    async with engine_for(tmp_path, llm_config(fake_llm.url)) as engine:
+    async with engine_for(tmp_path, llm_config(fake_llm.url, transport=transport)) as engine:
         result = await engine.call(request(), Answer)
     assert result.status == "ok" and result.attempts == 2
     first, second = fake_llm.requests
@@ -98,17 +104,24 @@ async def test_answer_always_too_long_fails_as_truncated(tmp_path, fake_llm):
     assert result.status == "failed" and result.reason == "truncated" and result.attempts == 2
 
 
-async def test_unknown_model_404_stops_at_once(tmp_path):
+async def test_unknown_model_404_stops_at_once(tmp_path, transport):
     with FakeLLMServer(models={"real-model"}) as server:
-        async with engine_for(tmp_path, llm_config(server.url, model="no-such-model")) as engine:
+        async with engine_for(tmp_path, llm_config(server.url, model="no-such-model", transport=transport)) as engine:
             with pytest.raises(LLMError, match="404.*no-such-model"):
                 await engine.call(request(), Answer)
         assert server.count == 1
 
 
-async def test_bad_key_401_stops_with_a_clear_message_and_no_key(tmp_path):
+async def test_the_key_from_the_env_var_is_sent(tmp_path, transport):
+    with FakeLLMServer(api_key=KEY) as server:
+        async with engine_for(tmp_path, llm_config(server.url, transport=transport)) as engine:
+            result = await engine.call(request(), Answer)
+    assert result.status == "ok" and server.answered == 1
+
+
+async def test_bad_key_401_stops_with_a_clear_message_and_no_key(tmp_path, transport):
     with FakeLLMServer(api_key="sk-the-right-key-0000") as server:
-        async with engine_for(tmp_path, llm_config(server.url)) as engine:
+        async with engine_for(tmp_path, llm_config(server.url, transport=transport)) as engine:
             with pytest.raises(LLMError) as info:
                 await run_batch(engine, [request(i) for i in range(20)], Answer, lambda r: None,
                                 progress=False)
@@ -127,9 +140,9 @@ async def test_one_in_five_failing_server_still_answers_everything(tmp_path, fak
     assert fake_llm.faulted >= 12 and summary.calls == fake_llm.count
 
 
-async def test_replicas_share_the_load(tmp_path):
+async def test_replicas_share_the_load(tmp_path, transport):
     with FakeLLMServer(latency_s=0.02) as a, FakeLLMServer(latency_s=0.02) as b:
-        async with engine_for(tmp_path, llm_config([a.url, b.url])) as engine:
+        async with engine_for(tmp_path, llm_config([a.url, b.url], transport=transport)) as engine:
             summary = await run_batch(engine, [request(i) for i in range(40)], Answer, lambda r: None,
                                       progress=False)
         assert summary.ok == 40 and a.count + b.count == 40

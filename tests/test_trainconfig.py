@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import warnings
+from pathlib import Path
 
 import pytest
 import yaml
@@ -71,6 +73,22 @@ def test_litgpt_yaml_has_the_expected_keys(written, expert):
     assert config["lora_r"] == EXPERTS.get(expert).training.lora_r and config["lora_head"] is False
 
 
+@pytest.mark.litgpt
+@pytest.mark.slow
+def test_litgpt_itself_accepts_the_config(written):
+    """LitGPT's own CLI parser (jsonargparse) validates every key and type of the file."""
+    from synth.litgpt_env import ensure_venv
+
+    litgpt = ensure_venv(REPO / ".venv-litgpt").parent / "litgpt"
+    config = Path("therapeutic") / "config" / "litgpt_lora.yaml"
+    done = subprocess.run([str(litgpt), "finetune_lora", "--config", str(config), "--print_config"],
+                          cwd=written, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = yaml.safe_load(done.stdout)
+    assert printed["data"]["init_args"]["json_path"] == "therapeutic/litgpt"
+    assert printed["precision"] == "bf16-true" and printed["train"]["lr_warmup_steps"] >= 1
+
+
 @pytest.mark.parametrize("expert", [e.name for e in EXPERTS.experts])
 def test_trl_yaml_is_valid_and_builds_real_configs(written, expert):
     config = yaml.safe_load((written / expert / "config" / "trl.yaml").read_text())
@@ -99,6 +117,43 @@ def test_trl_yaml_is_valid_and_builds_real_configs(written, expert):
         )
     assert built.per_device_train_batch_size == sft["per_device_train_batch_size"]
     assert built.max_length == sft["max_length"]
+
+
+@pytest.mark.train
+def test_trl_config_trains_one_packed_step(written, tmp_path):
+    """The generated SFTConfig (bfd packing, padding-free, completion-only loss) on a random
+    2-layer Qwen3 model: packed rows restart positions, prompts are masked, the loss is finite."""
+    if importlib.util.find_spec("trl") is None:
+        pytest.skip("train extra not installed")
+    import torch
+    from datasets import load_dataset
+    from peft import LoraConfig
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    config = yaml.safe_load((written / "practical" / "config" / "trl.yaml").read_text())
+    files = {k: str(written / v) for k, v in config["data_files"].items()}
+    data = load_dataset("json", data_files=files, cache_dir=str(tmp_path / "hf"))
+    tokenizer = AutoTokenizer.from_pretrained(str(written.parents[1] / "tiny"))
+    shape = Qwen3Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                        head_dim=8, use_cache=False, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    sft = {**config["sft"], "output_dir": str(tmp_path / "out"), "use_cpu": True, "bf16": False,
+           "max_steps": 1, "model_init_kwargs": None, "save_strategy": "no", "eval_strategy": "no",
+           "load_best_model_at_end": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer = SFTTrainer(model=Qwen3ForCausalLM(shape), args=SFTConfig(**sft),
+                             train_dataset=data["train"], processing_class=tokenizer,
+                             peft_config=LoraConfig(**config["lora"]))
+        batch = next(iter(trainer.get_train_dataloader()))
+        result = trainer.train()
+    assert batch["input_ids"].shape[0] == 1  # padding-free: one packed row
+    starts = (batch["position_ids"][0] == 0).nonzero().flatten()
+    assert len(starts) > 1 and (batch["labels"][0][starts] == -100).all()
+    assert 0 < (batch["labels"] == -100).sum() < batch["labels"].numel()
+    assert torch.isfinite(torch.tensor(result.training_loss))
 
 
 def test_learning_rate_follows_communication_style():

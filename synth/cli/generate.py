@@ -60,7 +60,7 @@ def generate_command(
 ) -> None:
     """Write K questions per usable segment with the generator model (resumable, cached, budgeted).
 
-    Runs ingest first when the run has no segments.jsonl. Exit code 5 when the budget cap stops the run: raise budget.max_usd and rerun to resume.
+    Runs ingest first when segments.jsonl is missing. Budget cap reached: exit code 5.
     """
     cfg = load(config, sets)
     run = open_run(cfg)

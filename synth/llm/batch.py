@@ -9,8 +9,9 @@
   (status ok: `.value` is a validated ResponseModel; failed: `.reason`/`.error`;
   skipped_budget: the cap refused the call). Write results there as they come, so a kill
   loses only what is in flight. It may be a plain function or a coroutine function.
-- Workers: asyncio tasks (concurrency + 25%) pull from the iterator (no thread per request);
-  the engine lets at most `concurrency` requests be in flight. When the budget refuses a call, no new item is started, in-flight items finish,
+- Workers: 2 x concurrency asyncio tasks pull from the iterator (no thread per request);
+  the engine lets at most `concurrency` requests be in flight. When the budget refuses a
+  call, no new item is started, in-flight items finish,
   and the summary says `stopped="budget"`; items never started get no result.
 - An LLMError (401, 404, ...) cancels the other workers and propagates.
 - The bar shows done/total, failed, spend and ETA (stderr; `progress=False` hides it).
@@ -95,10 +96,10 @@ class _Batch:
 
 
 def _workers(engine: LLMEngine, total: int | None) -> int:
-    """A few more workers than HTTP slots: while one handles its answer (validation, writes),
-    another's request already waits for the freed slot, so `concurrency` stay in flight."""
-    slots = engine.config.concurrency
-    count = slots + max(2, slots // 4)
+    """Twice as many workers as HTTP slots: while one handles its answer (validation, writes),
+    another's request already waits for the freed slot, so `concurrency` stay in flight even
+    when a whole wave of answers arrives at once."""
+    count = 2 * engine.config.concurrency
     return count if total is None else max(1, min(count, total))
 
 

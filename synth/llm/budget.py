@@ -103,7 +103,8 @@ def read_spend(path: Path) -> dict[str, float]:
         return {"spend_usd": 0.0, "committed_usd": 0.0}
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        row = db.execute("SELECT coalesce(sum(settled), 0), coalesce(sum(committed), 0) FROM totals").fetchone()
+        row = db.execute("SELECT coalesce(sum(settled), 0), coalesce(sum(committed), 0) "
+                         "FROM totals").fetchone()
     except sqlite3.OperationalError:
         row = (0.0, 0.0)
     finally:

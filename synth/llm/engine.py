@@ -71,6 +71,7 @@ class LLMEngine:
         self._slots = asyncio.Semaphore(config.concurrency)
         self._formats: dict[type[BaseModel], tuple[dict[str, Any], str]] = {}
         self._pause_until = 0.0
+        self._fatal = ""  # set by the first 401/404/...: later calls raise without sending
         self.gate = BudgetGate(services.ledger, config.price_in_per_mtok, config.price_out_per_mtok)
 
     # ------------------------------------------------------------ public
@@ -110,7 +111,9 @@ class LLMEngine:
         return self._counter.count_messages(messages)
 
     def is_cached(self, request: LLMRequest, model: type[BaseModel]) -> bool:
-        return not self.is_offline and self.services.cache.get(self.request_hash(request, model)) is not None
+        if self.is_offline:
+            return False
+        return self.services.cache.get(self.request_hash(request, model)) is not None
 
     async def aclose(self) -> None:
         self.services.flush()
@@ -196,6 +199,8 @@ class LLMEngine:
         for attempt in range(self.config.max_retries + 1):
             await self._respect_pause()
             async with self._slots:
+                if self._fatal:  # the endpoint refused us: send nothing more
+                    raise LLMError(self._fatal)
                 reservation = await self.gate.reserve(stage, quick, exact, cap)
                 if reservation is None:
                     self._log(request, key, stage, "budget", reason="budget_exhausted")
@@ -216,7 +221,8 @@ class LLMEngine:
             self._log(request, key, stage, "error", attempt=tally.attempts, reason=fault.reason,
                       error=fault.message, endpoint=url, latency=latency)
             if fault.fatal:
-                raise LLMError(self._fatal_message(url, fault))
+                self._fatal = self._fatal or self._fatal_message(url, fault)
+                raise LLMError(self._fatal)
             if not fault.retryable or attempt == self.config.max_retries:
                 return self._result(request, key, tally, "failed", reason=fault.reason, error=fault.message)
             await self._backoff(attempt, fault)

@@ -48,7 +48,8 @@ def response_format(model: type[BaseModel]) -> dict[str, Any]:
     return kwargs
 
 
-def validate_reply(reply: Reply, model: type[BaseModel], max_tokens: int) -> tuple[BaseModel | None, CallFault]:
+def validate_reply(reply: Reply, model: type[BaseModel],
+                   max_tokens: int) -> tuple[BaseModel | None, CallFault]:
     """The validated answer, or the fault to re-ask with (refusal is not re-asked)."""
     if reply.refusal and not reply.content:
         return None, CallFault("refusal", f"the model refused: {reply.refusal}"[:300], False)
