@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import jinja2
 from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
 
 from synth.config import RunConfig, read_yaml, validate_model
-from synth.errors import TemplateError
 from synth.experts import Expert, ExpertSet
 from synth.templates import PromptTemplate, content_hash, load_template
 
@@ -83,24 +81,9 @@ class Slot:
     variant: int
 
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                          trim_blocks=True, lstrip_blocks=True, autoescape=False)
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
-
-
 def render(template: PromptTemplate, **values: Any) -> str:
-    """Strict render like PromptTemplate.render, but compiling each template only once."""
-    missing = sorted(template.variables - values.keys())
-    if missing:
-        raise TemplateError(f"missing variable(s) {', '.join(missing)}", file=template.path)
-    try:
-        return _compiled(template.source).render(**values)
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"undefined value while rendering: {exc.message}", file=template.path) from None
+    """Strict render (synth.templates: names a missing variable, compiles each template once)."""
+    return template.render(**values)
 
 
 class GenerationPrompts:

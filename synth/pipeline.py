@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synth.config import RunConfig
+from synth.errors import ValidationFailed
 from synth.records import JudgedPair, Pair
 from synth.rundir import RunDir, atomic_write_text, open_run, read_jsonl
 
@@ -128,7 +129,16 @@ def run_pipeline(config: RunConfig, *, until: str = "report", skip: tuple[str, .
         _write_run_log(run, outcomes)
         if on_stage:
             on_stage(outcome)
+    _raise_if_validation_failed(outcomes)
     return PipelineResult(str(run.root), outcomes)
+
+
+def _raise_if_validation_failed(outcomes: list[StageOutcome]) -> None:
+    """After the report is written, a failed validation gate fails the run (exit 7)."""
+    for outcome in outcomes:
+        if outcome.name == "validate" and outcome.summary.get("passed") is False:
+            failed = outcome.summary.get("failed", "some")
+            raise ValidationFailed(f"{failed} validation check(s) failed: see reports/validation.html")
 
 
 def _run_stage(name: str, config: RunConfig, run: RunDir, skipped: str | None) -> StageOutcome:
