@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Quick start: create or reuse .venv, install synth (core only), run the whole pipeline on the
-# example corpus, offline, with no API key. Outputs land in runs/example/.
+# Quick start: create or reuse .venv, install synth with the train and embed extras (torch pinned
+# to the local CPU build), then run the whole pipeline on the example corpus, offline, with no
+# API key: ingest+audit, generate, judge, curate, export, router, validate (TRL+PEFT LoRA step,
+# LitGPT load in its own venv), report. Outputs land in runs/example/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
-export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+pip_install() {  # quiet on success; on failure show pip's output (less local-index noise) and stop
+  local log; log=$(mktemp)
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2; exit 1
+  fi
+}
+pip_install torch==2.13.0
+pip_install -e '.[train,embed]'
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/synth run configs/example.yaml "$@"
-echo "Open runs/example/reports/index.html for the run report."
+echo "Run report: runs/example/reports/index.html"
