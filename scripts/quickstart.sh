@@ -5,16 +5,8 @@
 # LitGPT load in its own venv), report. Outputs land in runs/example/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-pip_install() {  # quiet on success; on failure show pip's output (less local-index noise) and stop
-  local log; log=$(mktemp)
-  if ! .venv/bin/python -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1; then
-    grep -v "^WARNING: Location" "$log" >&2; exit 1
-  fi
-}
-pip_install torch==2.13.0
-pip_install -e '.[train,embed]'
+. scripts/venv.sh
+setup_venv 'train,embed'
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/synth run configs/example.yaml "$@"
 echo "Run report: runs/example/reports/index.html"

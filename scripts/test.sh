@@ -3,16 +3,8 @@
 # (torch pinned to the local CPU build), then run the whole test suite offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-pip_install() {  # quiet on success; on failure show pip's output (less local-index noise) and stop
-  local log; log=$(mktemp)
-  if ! .venv/bin/python -m pip install -q --disable-pip-version-check "$@" >"$log" 2>&1; then
-    grep -v "^WARNING: Location" "$log" >&2; exit 1
-  fi
-}
-pip_install torch==2.13.0
-pip_install -e '.[dev,train,embed]'
+. scripts/venv.sh
+setup_venv 'dev,train,embed'
 # headless Chromium + driver for the review page's browser test (Debian packages; needs root)
 if [ "$(id -u)" = 0 ]; then
   { command -v chromium && command -v chromedriver; } >/dev/null || \

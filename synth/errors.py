@@ -48,6 +48,12 @@ class LLMError(SynthError):
     exit_code = 4
 
 
+class StageFailed(SynthError):
+    """A stage produced nothing usable (e.g. every attempted segment failed); details are saved."""
+
+    exit_code = 1
+
+
 class BudgetExceeded(SynthError):
     """The run's budget cap was reached; the run stopped cleanly and can be resumed."""
 

@@ -35,7 +35,7 @@ class Expert(BaseModel):
     training: ExpertTraining = Field(default_factory=ExpertTraining)
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Expert":
+    def _bounds(self) -> Expert:
         if self.min_words >= self.max_words:
             raise ValueError("min_words must be below max_words")
         return self
@@ -47,7 +47,7 @@ class ExpertSet(BaseModel):
     experts: list[Expert]
 
     @model_validator(mode="after")
-    def _unique(self) -> "ExpertSet":
+    def _unique(self) -> ExpertSet:
         names = [e.name for e in self.experts]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate expert names in {names}")

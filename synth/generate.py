@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from synth.config import RunConfig
-from synth.errors import BudgetExceeded
+from synth.errors import BudgetExceeded, StageFailed
 from synth.experts import ExpertSet, load_experts
 from synth.generate_prompts import GenerationPrompts, QuestionSetBase, Slot, question_set_model
 from synth.llm import LLMEngine, LLMRequest, LLMResult, LLMServices, run_batch
@@ -171,6 +171,10 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
     summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress))
     if summary.budget_exhausted:
         raise _budget_error(config, summary)
+    if summary.attempted and not summary.segments_ok:
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted(summary.failures.items()))
+        raise StageFailed(f"every one of {summary.attempted} attempted segment(s) failed ({reasons}); "
+                          f"see {run.failures}; rerun to retry transient failures")
     return summary
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, StringConstraints, create_model, field_va
 
 from synth.config import RunConfig, read_yaml, validate_model
 from synth.experts import Expert, ExpertSet
+from synth.lexicon import load_lexicon
 from synth.templates import PromptTemplate, content_hash, load_template
 
 MIN_CONCEPTS, MAX_CONCEPTS = 2, 6
@@ -109,7 +110,10 @@ class GenerationPrompts:
     def prompt_hash(self, expert: str, offline: bool = False) -> str:
         """Hash of every file that shapes this expert's generation request."""
         own = self.offline[expert] if offline else self.generate[expert]
-        return content_hash(f"{self.system.hash}|{self.concepts.hash}|{own.hash}|{self.variation_hash}")
+        parts = f"{self.system.hash}|{self.concepts.hash}|{own.hash}|{self.variation_hash}"
+        if offline:  # the offline writer also draws its concepts from the lexicon
+            parts += f"|{load_lexicon(self.root / 'concepts.yaml').hash}"
+        return content_hash(parts)
 
     def revise_hash(self) -> str:
         return content_hash(f"{self.system.hash}|{self.revise.hash}")

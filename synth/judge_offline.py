@@ -5,11 +5,14 @@ rationale says which heuristic produced it; nothing pretends a model read the pa
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from synth.checks import PairChecks, content_words
+from synth.checks import STOPWORDS, PairChecks, content_words
+from synth.concepts import concept_counts, repeated_concepts
 from synth.experts import Expert
+from synth.lexicon import Lexicon, load_lexicon
 
 OFFLINE_MODEL = "offline"
 PREFIX = "heuristic (offline judge, no model):"
@@ -21,15 +24,33 @@ _MISSING_CONTEXT = re.compile(
     r"\b(?:as i (?:said|mentioned)|like i said|earlier in (?:this|the) video|(?:in|on) (?:this|the"
     r"|last week's|today's|my last) video|this comment|the comments?|on (?:the|this) slide"
     r"|link (?:below|in the description)|subscribe|as we (?:saw|discussed))\b", re.IGNORECASE)
+# what a template can still get wrong: a slot left empty or filled twice, a stray slot marker
+_LEFTOVERS = (
+    (re.compile(r"\{[a-z_0-9 ]*\}"), "a slot marker left in"),
+    (re.compile(r"\b(?!(?:that|had)\b)(\w+)\s+\1\b", re.IGNORECASE), "a doubled word"),
+    (re.compile(r"\s[?.!,;:]"), "a space before punctuation"),
+    (re.compile(r"\b(?:the|a|an|my)\s*[?.!,;:]", re.IGNORECASE), "an article before nothing"),
+)
+FAULT_CAP = 2
+_SINGULAR_VERB = re.compile(r"\b(?:does|is|was|has|doesn't|isn't|wasn't|hasn't)\s+((?:[a-z-]+\s*){1,3})")
+_NOT_PLURAL = ("ss", "ness", "us", "is", "sis")
+_BARE = re.compile(  # a word standing bare where a slot concept goes: "with decision"
+    r"\b(?:with|about|from|into|on|of|between \w+(?: \w+)? and)\s+([a-z]+)\b(?!['-])", re.IGNORECASE)
 STYLE_CUES: dict[str, tuple[str, ...]] = {
-    "therapeutic": ("heal", "trauma", "childhood", "grew up", "past", "pattern", "recover",
-                    "wound", "inner child", "parents", "keep repeating", "why do i always"),
+    "therapeutic": ("heal", "trauma", "childhood", "grew up", "growing up", "past", "pattern",
+                    "recover", "wound", "inner child", "parents", "keep repeating",
+                    "why do i always", "as a child", "as a kid", "kid i used to be", "kid in me",
+                    "younger", "reparent"),
     "educational": ("what is", "what's", "why does", "why do", "how does", "explain", "mean",
-                    "difference", "understand", "called", "concept", "brain", "is it true"),
+                    "difference", "understand", "called", "concept", "brain", "is it true",
+                    "define", "definition", "signs", "science", "what happens", "what counts"),
     "empathetic": ("feel", "alone", "hurt", "pain", "normal", "okay", "ashamed", "lonely",
-                   "grief", "sad", "broken", "nobody", "exhausted", "worthless"),
+                   "grief", "sad", "broken", "nobody", "exhausted", "worthless", "worth loving",
+                   "overreacting", "tears", "falling apart", "deserve", "mourn"),
     "practical": ("how do i", "how can i", "what can i", "steps", "tips", "ways to", "what do i say",
-                  "routine", "exercise", "plan", "start", "boundar", "what should i do"),
+                  "routine", "exercise", "plan", "start", "boundar", "what should i do",
+                  "step by step", "concrete", "in the moment", "technique", "daily",
+                  "word for word", "this week", "what words"),
 }
 
 
@@ -61,8 +82,59 @@ def authenticity(question: str, answer: str, expert: Expert, checks: PairChecks)
     q_words = content_words(question)
     if len(q_words) >= 6 and len(q_words & content_words(answer)) / len(q_words) > 0.9:
         problems.append("restates the answer's words")
-    score = max(1, 5 - len(problems))
-    return score, f"{PREFIX} 5 minus one per problem -> {score}: {'; '.join(problems) or 'none'}"
+    problems += concept_problems(question, answer)
+    faults = template_faults(question)
+    score = max(1, 5 - len(problems) - len(faults))
+    if not faults:
+        return score, f"{PREFIX} 5 minus one per problem -> {score}: {'; '.join(problems) or 'none'}"
+    score = min(score, FAULT_CAP)  # the rubric's 'obviously synthetic'
+    return score, (f"{PREFIX} 5 minus one per problem, at most {FAULT_CAP} with a template fault -> "
+                   f"{score}: {'; '.join(faults + problems)}")
+
+
+def concept_problems(question: str, answer: str, lexicon: Lexicon | None = None) -> list[str]:
+    """Weak concepts: none from the domain lexicon (prompts/concepts.yaml), or none in the answer."""
+    lex = lexicon or load_lexicon()
+    named = sorted(concept_counts(question, lex))
+    if not named:
+        return ["names no concept of the domain lexicon"]
+    if not set(named) & set(concept_counts(answer, lex)):
+        return [f"none of its concepts {named} appear in the answer"]
+    return []
+
+
+def template_faults(question: str, lexicon: Lexicon | None = None) -> list[str]:
+    """What a template fill gets wrong: a concept twice, a bare everyday word in a concept's
+    place, a plural concept after a singular verb, slot markers and other leftovers."""
+    lex = lexicon or load_lexicon()
+    faults = [name for pattern, name in _LEFTOVERS if pattern.search(question)]
+    repeated = repeated_concepts(question, lex)
+    if repeated:
+        faults.append(f"names the same concept twice {repeated}")
+    bare = sorted({m.group(0).lower() for m in _BARE.finditer(question)
+                   if m.group(1).lower() in lex.never_bare})
+    if bare:
+        faults.append(f"an everyday word where a concept should be {bare}")
+    plural = sorted(_plural_after_singular_verb(question, lex))
+    if plural:
+        faults.append(f"a singular verb before a plural concept {plural}")
+    counts = Counter(w for w in re.findall(r"[a-z]{4,}", question.lower()) if w not in STOPWORDS)
+    echoed = sorted(w for w, n in counts.items() if n >= 3)
+    if echoed:
+        faults.append(f"the same word three times {echoed}")
+    return faults
+
+
+def _plural_after_singular_verb(question: str, lex: Lexicon) -> set[str]:
+    found = set()
+    for m in _SINGULAR_VERB.finditer(question.lower()):
+        words = m.group(1).split()
+        for k in range(1, len(words) + 1):
+            phrase = " ".join(words[:k])
+            if words[k - 1].endswith("s") and not words[k - 1].endswith(_NOT_PLURAL) \
+                    and lex.name_of(phrase):
+                found.add(f"{m.group(0).split()[0]} {phrase}")
+    return found
 
 
 def style_fit(question: str, answer: str, expert: Expert, checks: PairChecks) -> tuple[int, str]:

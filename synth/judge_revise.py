@@ -27,14 +27,13 @@ if TYPE_CHECKING:
 def root_id(pair: Pair) -> str:
     """The id of the pair in pairs.jsonl that this pair is a revision of (itself if none)."""
     if pair.revision_history:
-        return pair.revision_history[0].get("root_pair_id", pair.pair_id)
+        return pair.revision_history[0].root_pair_id or pair.pair_id
     return pair.pair_id
 
 
 def base_hash(pair: Pair) -> str:
     """Identifies the original pair a revision descends from (its first question and answer)."""
-    first = pair.revision_history[0].get("question", pair.question) if pair.revision_history \
-        else pair.question
+    first = pair.revision_history[0].question if pair.revision_history else pair.question
     return content_hash(first + "\x1f" + pair.answer)
 
 
@@ -97,7 +96,8 @@ def _settle(ctx: JudgeContext, state: PairState, outcome: Pair | GenerationFailu
 def _annotated(ctx: JudgeContext, state: PairState, revised: Pair) -> Pair:
     """The revised pair with the judge's side of this round added to its history entry."""
     assert state.decision is not None
-    entry = {**revised.revision_history[-1], "previous_pair_id": state.pair.pair_id,
-             "root_pair_id": root_id(state.pair), "reasons": ",".join(state.decision.reasons),
-             "rubric_hash": ctx.rubric.hash, "judge_model": ctx.judge_model}
+    entry = revised.revision_history[-1].model_copy(update={
+        "previous_pair_id": state.pair.pair_id, "root_pair_id": root_id(state.pair),
+        "reasons": ",".join(state.decision.reasons), "rubric_hash": ctx.rubric.hash,
+        "judge_model": ctx.judge_model})
     return revised.model_copy(update={"revision_history": [*revised.revision_history[:-1], entry]})

@@ -7,7 +7,6 @@ table keeps every revised version of a pair, so a re-run neither pays nor revise
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
@@ -15,6 +14,7 @@ from typing import Self
 import numpy as np
 
 from synth.records import Judgment, Pair, utc_now
+from synth.rundir import connect_sqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS judgments (
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS pending_revisions (
 class JudgmentStore:
     def __init__(self, path: str | Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path))
+        self._db = connect_sqlite(Path(path))
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ export  -> ExportManifest
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +28,7 @@ Split = Literal["train", "val"]
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def stable_id(*parts: str, length: int = 16) -> str:
@@ -83,6 +83,20 @@ class QuarantinedRecord(Record):
 
 # ---------------------------------------------------------------- generate
 
+class RevisionRound(Record):
+    """One revise round of a pair: the question before it and the critique that asked for a new
+    one (written by the generator); which pair, reasons and rubric asked (added by the judge)."""
+
+    question: str
+    critique: str
+    prompt_hash: str
+    previous_pair_id: str | None = None
+    root_pair_id: str | None = None  # the pair in pairs.jsonl the revisions descend from
+    reasons: str | None = None  # comma-joined reject reasons of the judged pair
+    rubric_hash: str | None = None
+    judge_model: str | None = None
+
+
 class Pair(Record):
     """A generated question with the segment that answers it."""
 
@@ -100,7 +114,7 @@ class Pair(Record):
     prompt_hash: str
     seed: int = 0
     revision: int = 0  # 0 = first draft; n = nth revision after judge critique
-    revision_history: list[dict[str, str]] = Field(default_factory=list)
+    revision_history: list[RevisionRound] = Field(default_factory=list)
     segment_flags: list[str] = Field(default_factory=list)
     confidence: float | None = None
     created_at: str = Field(default_factory=utc_now)

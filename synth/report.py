@@ -9,12 +9,15 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from synth.config import RunConfig
 from synth.records import RouterMetrics, ValidationReport
-from synth.rundir import RunDir, atomic_write_text
+from synth.rundir import RunDir, atomic_write_text, count_records
+
+R = TypeVar("R", bound=BaseModel)
 
 SECTIONS = (  # title, file in reports/, command that writes it
     ("Audit", "audit.html", "synth audit CONFIG"),
@@ -52,13 +55,6 @@ def html_table(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def count_lines(path: Path) -> int | None:
-    if not path.exists():
-        return None
-    with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip())
-
-
 def links_section(reports: Path) -> str:
     items = []
     for title, name, command in SECTIONS:
@@ -72,23 +68,15 @@ def links_section(reports: Path) -> str:
 def counts_section(run: RunDir) -> str:
     rows = []
     for label, relative in COUNTED:
-        count = count_lines(run.path(relative))
+        count = count_records(run.path(relative))
         rows.append([esc(label), esc(count) if count is not None else "<span class=missing>missing</span>"])
     return "<h2>Records</h2>" + html_table(["what", "count"], rows)
 
 
-def load_validation(run: RunDir) -> ValidationReport | None:
-    path = run.path("reports", "validation.json")
+def load_record(path: Path, model: type[R]) -> R | None:
+    """A stage's JSON result; None when missing or unreadable (the page says to remake it)."""
     try:
-        return ValidationReport.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValidationError):
-        return None
-
-
-def load_router_metrics(run: RunDir) -> RouterMetrics | None:
-    path = run.path("router", "metrics.json")
-    try:
-        return RouterMetrics.model_validate_json(path.read_text(encoding="utf-8"))
+        return model.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValidationError):
         return None
 
@@ -110,7 +98,7 @@ def validation_matrix(report: ValidationReport) -> str:
 
 
 def validation_section(run: RunDir) -> str:
-    report = load_validation(run)
+    report = load_record(run.path("reports", "validation.json"), ValidationReport)
     if report is None:
         return "<h2>Validation</h2><p class=missing>missing (run <code>synth validate CONFIG</code>)</p>"
     verdict = "passed" if report.passed else f"FAILED ({len(report.failed)} check(s))"
@@ -118,7 +106,7 @@ def validation_section(run: RunDir) -> str:
 
 
 def router_section(run: RunDir) -> str:
-    metrics = load_router_metrics(run)
+    metrics = load_record(run.path("router", "metrics.json"), RouterMetrics)
     if metrics is None:
         return "<h2>Router</h2><p class=missing>missing (run <code>synth router CONFIG</code>)</p>"
     figure = "n/a (no val questions)" if metrics.accuracy is None else f"{metrics.accuracy:.3f}"

@@ -21,7 +21,7 @@ from synth.experts import ExpertSet, load_experts
 from synth.generate_prompts import GenerationPrompts, RevisedQuestion
 from synth.llm import LLMEngine, LLMRequest, LLMServices, open_engine
 from synth.offline_questions import OfflineQuestionWriter
-from synth.records import GenerationFailure, Pair, stable_id, utc_now
+from synth.records import GenerationFailure, Pair, RevisionRound, stable_id, utc_now
 from synth.rundir import RunDir
 
 STAGE = "revise"
@@ -71,7 +71,7 @@ async def revise_pair(ctx: GenerationContext, pair: Pair, critique: str) -> Pair
                                  attempts=result.attempts, prompt_hash=request.template_hash)
     question = result.value.question
     history = [*pair.revision_history,
-               {"question": pair.question, "critique": critique, "prompt_hash": pair.prompt_hash}]
+               RevisionRound(question=pair.question, critique=critique, prompt_hash=pair.prompt_hash)]
     return pair.model_copy(update={
         "pair_id": stable_id(pair.segment_id, question, str(pair.revision + 1)),
         "question": question, "revision": pair.revision + 1, "revision_history": history,

@@ -8,14 +8,14 @@ val accuracy, macro-F1, confusion matrix) and reports/router.html with a confusi
 """
 from __future__ import annotations
 
-import json
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -25,7 +25,7 @@ from synth.config import RunConfig
 from synth.errors import InputError, SynthError
 from synth.records import RouterMetrics
 from synth.router_report import write_router_html
-from synth.rundir import RunDir, atomic_write_text
+from synth.rundir import RunDir, atomic_write_text, read_jsonl
 
 MODEL_FILE = ("router", "model.joblib")
 METRICS_FILE = ("router", "metrics.json")
@@ -47,19 +47,7 @@ class Route:
 def read_examples(path: Path) -> list[RouterExample]:
     if not path.exists():
         raise InputError("router dataset not found (run synth export first)", file=str(path))
-    examples = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            examples.append(RouterExample.model_validate(json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not JSON: {exc.msg}", file=str(path), line=number) from None
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            raise InputError(error["msg"], file=str(path), line=number,
-                             field=".".join(map(str, error["loc"])) or None) from None
-    return examples
+    return list(read_jsonl(path, RouterExample, torn_tail_ok=False))
 
 
 class Featurizer:
@@ -136,7 +124,14 @@ def load_router(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir).joinpath(*MODEL_FILE)
     if not path.exists():
         raise InputError("no trained router (run synth router CONFIG or synth run)", file=str(path))
-    return joblib.load(path)
+    try:
+        bundle = joblib.load(path)
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, AttributeError, ImportError) as exc:
+        raise InputError(f"unreadable router model ({type(exc).__name__}: {exc}); retrain it with "
+                         "synth router CONFIG", file=str(path)) from None
+    if not isinstance(bundle, dict) or not {"featurizer", "classifier"} <= bundle.keys():
+        raise InputError("not a synth router model; retrain it with synth router CONFIG", file=str(path))
+    return bundle
 
 
 def route(bundle: dict[str, Any], question: str) -> Route:

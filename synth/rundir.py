@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -91,6 +92,20 @@ def open_run(config: RunConfig) -> RunDir:
     return run
 
 
+def connect_sqlite(path: Path, *, read_only: bool = False,
+                   **kwargs: float | str | None) -> sqlite3.Connection:
+    """Open one of the run's SQLite stores; a file that is not SQLite raises InputError naming it."""
+    target, uri = (f"file:{path}?mode=ro", True) if read_only else (str(path), False)
+    db = sqlite3.connect(target, uri=uri, **kwargs)  # type: ignore[arg-type]
+    try:
+        db.execute("PRAGMA schema_version")  # reads the header: fails here, not mid-run
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise InputError(f"not a usable SQLite database ({exc}); move it aside to start this store "
+                         "afresh", file=str(path)) from None
+    return db
+
+
 def atomic_write_text(path: Path, text: str) -> Path:
     """Write via a temp file + rename so a kill never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +137,7 @@ class JsonlAppender:
     def close(self) -> None:
         self._fh.close()
 
-    def __enter__(self) -> "JsonlAppender":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,8 +155,19 @@ def _repair_tail(path: Path) -> None:
         fh.truncate(data.rfind(b"\n") + 1)
 
 
-def read_jsonl(path: Path, model: type[T], *, missing_ok: bool = True) -> Iterator[T]:
-    """Read JSONL records of a model; a torn last line (kill -9) is skipped, others raise."""
+def count_records(path: Path) -> int | None:
+    """Non-blank lines of a JSONL file (records, without parsing them); None when it is missing."""
+    if not path.exists():
+        return None
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def read_jsonl(path: Path, model: type[T], *, missing_ok: bool = True,
+               torn_tail_ok: bool = True) -> Iterator[T]:
+    """Read JSONL records of a model; blank lines are skipped, and so is a torn last line
+    (no newline, as a kill -9 leaves it) when torn_tail_ok. Any other bad line raises
+    InputError naming the file, line and field."""
     if not path.exists():
         if missing_ok:
             return
@@ -151,9 +177,25 @@ def read_jsonl(path: Path, model: type[T], *, missing_ok: bool = True) -> Iterat
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        torn = torn_tail_ok and number == len(lines) and not line.endswith("\n")
         try:
-            yield model.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            if number == len(lines) and not line.endswith("\n"):
+            record = parse_jsonl_line(line, model, path, number)
+        except InputError:
+            if torn:
                 return
-            raise InputError(f"invalid {model.__name__} record: {exc}", file=str(path), line=number) from None
+            raise
+        yield record
+
+
+def parse_jsonl_line(line: str, model: type[T], path: Path, number: int) -> T:
+    """One JSONL line as a model; InputError names file, line and the first bad field."""
+    try:
+        return model.model_validate(json.loads(line))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg} (column {exc.colno})", file=str(path), line=number) from None
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        field = ".".join(str(part) for part in errors[0]["loc"]) or None
+        raise InputError(f"invalid {model.__name__} record: {errors[0]['msg']}{more}", file=str(path),
+                         line=number, field=field) from None

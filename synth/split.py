@@ -15,26 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-
-class UnionFind:
-    """Disjoint sets over hashable items."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+from synth.unionfind import UnionFind
 
 
 @dataclass(frozen=True)
@@ -47,7 +28,7 @@ class SplitItem:
 def split_groups(items: Sequence[SplitItem], links: Iterable[tuple[str, str]]) -> dict[str, str]:
     """source video -> split group, joining the videos of pairs linked by similarity."""
     video_of = {item.key: item.group for item in items}
-    sets = UnionFind()
+    sets: UnionFind[str] = UnionFind()
     for item in items:
         sets.find(item.group)
     for a, b in links:

@@ -8,37 +8,38 @@ from typing import Any
 
 from synth.llm.budget import read_spend
 from synth.llm.calllog import read_call_counts
-from synth.rundir import RunDir
+from synth.rundir import RunDir, count_records
 
 
 def _count_lines(path: Path) -> int:
-    if not path.exists():
-        return 0
-    with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip())
+    return count_records(path) or 0
 
 
-def _segment_ids(path: Path) -> list[tuple[str, str | None]]:
-    """(segment_id, reason) of each record of a pairs or failures file (torn lines skipped)."""
+def _segment_ids(path: Path, unreadable: Counter[str]) -> list[tuple[str, str | None]]:
+    """(segment_id, reason) of each record of a pairs or failures file; lines that are not
+    such a record (a torn line of a running or killed stage) are counted in `unreadable`."""
     if not path.exists():
         return []
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in filter(str.strip, fh):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                continue
+                record = None
             if isinstance(record, dict) and "segment_id" in record:
                 rows.append((str(record["segment_id"]), record.get("reason")))
+            else:
+                unreadable[path.name] += 1
     return rows
 
 
 def run_status(run: RunDir) -> dict[str, Any]:
     """Counts of a run: segments, pairs, failed segments, spend and LLM calls."""
-    with_pairs = {sid for sid, _ in _segment_ids(run.pairs)}
+    unreadable: Counter[str] = Counter()
+    with_pairs = {sid for sid, _ in _segment_ids(run.pairs, unreadable)}
     last_failure: dict[str, str] = {}
-    for sid, reason in _segment_ids(run.failures):
+    for sid, reason in _segment_ids(run.failures, unreadable):
         if sid not in with_pairs:
             last_failure[sid] = reason or "failed"
     segments = _count_lines(run.segments)
@@ -52,6 +53,8 @@ def run_status(run: RunDir) -> dict[str, Any]:
         "spend_usd": round(spend["spend_usd"], 6), "committed_usd": round(spend["committed_usd"], 6),
         "calls": calls["calls"], "cached": calls["cached"], "calls_by_status": calls["by_status"],
     }
+    if unreadable:
+        status["unreadable_lines"] = dict(unreadable)
     judged = run.path("judged.jsonl")
     if judged.exists():
         status["judged"] = _count_lines(judged)

@@ -15,7 +15,6 @@ Results: reports/validation.json (ValidationReport) and reports/validation.html.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,17 +97,7 @@ def read_rows(path: Path, model: type[_Row]) -> list[_Row]:
     """Rows of one export file; a bad line raises InputError naming file, line and field."""
     if not path.exists():
         raise InputError("export file not found (run synth export first)", file=str(path))
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        try:
-            rows.append(model.model_validate(json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not JSON: {exc.msg}", file=str(path), line=number) from None
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(p) for p in error["loc"]) or None
-            raise InputError(error["msg"], file=str(path), line=number, field=field) from None
-    return rows
+    return list(read_jsonl(path, model, torn_tail_ok=False))
 
 
 def load_manifest(run: RunDir) -> ExportManifest:

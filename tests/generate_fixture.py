@@ -67,6 +67,11 @@ def gen_config_file(run_dir: Path, url: str | None = None, **sets: Any) -> Path:
                                   "api_key_env": "SYNTH_TEST_KEY", "backoff_base_s": 0.01,
                                   "backoff_max_s": 0.05, "concurrency": 8})
         data["budget"]["max_usd"] = 10
+    return write_config(run_dir, data, sets)
+
+
+def write_config(run_dir: Path, data: dict[str, Any], sets: dict[str, Any]) -> Path:
+    """Write `data`, with `sets` applied (dotted keys), as a run config YAML next to run_dir."""
     for key, value in sets.items():
         node = data
         *parents, last = key.split(".")

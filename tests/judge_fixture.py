@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from generate_fixture import write_config
 
 from synth.config import RunConfig, load_config
 from synth.records import Pair, stable_id
@@ -111,16 +112,7 @@ def judge_config(run_dir: Path, url: str | None, rubric: Path | None = None, **s
                     "concurrency": 4, "max_retries": 1, "timeout_s": 5}
         data["generator"].update(endpoint)
         data["judge"].update({**endpoint, "model": "judge-model"})
-    for key, value in sets.items():
-        node = data
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    path = run_dir.parent / f"{run_dir.name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return load_config(path)
+    return load_config(write_config(run_dir, data, sets))
 
 
 def setup_run(config: RunConfig, pairs: list[Pair]) -> RunDir:

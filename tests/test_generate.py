@@ -45,9 +45,12 @@ def test_offline_pairs_are_complete_and_deterministic(tmp_path):
         seg = by_segment[pair.segment_id]
         assert pair.answer == seg.text and pair.expert == seg.style and pair.generator == "offline"
         assert pair.question_type in experts.get(pair.expert).question_types
-        assert pair.concepts and pair.prompt_hash and pair.persona and pair.question.endswith("?")
+        assert pair.concepts and pair.prompt_hash and pair.persona and "?" in pair.question
     questions = [p["question"] for p in runs[0]]
-    assert len(set(questions)) == len(questions)
+    for seg in segments:  # never the same question twice for one segment
+        own = [p["question"] for p in runs[0] if p["segment_id"] == seg.segment_id]
+        assert len(set(own)) == len(own) == 3
+    assert len(set(questions)) >= 0.9 * len(questions)  # segments i and i+4 share their text
     assert len({p["question_type"] for p in runs[0]}) >= 8  # varied types across experts
 
 
@@ -198,7 +201,7 @@ def test_revise_pair_offline_and_online(tmp_path, fake_llm):
     revised = asyncio.run(revise(config, pair, "The question is too generic; ask about guilt."))
     assert isinstance(revised, Pair) and revised.revision == 1 and revised.question != pair.question
     assert revised.pair_id != pair.pair_id and revised.answer == pair.answer
-    assert revised.revision_history[0]["question"] == pair.question
+    assert revised.revision_history[0].question == pair.question
     online = gen_config(tmp_path / "on", fake_llm.url)
     again = asyncio.run(revise(online, revised, "Make it shorter."))
     assert isinstance(again, Pair) and again.revision == 2 and again.generator == "openai"

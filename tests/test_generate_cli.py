@@ -103,3 +103,14 @@ def test_kill_9_then_resume_never_reanswers_saved_work(tmp_path, fake_llm):
     assert not set(second) & saved_before
     asked = Counter(segment_of(b) for b in fake_llm.requests)
     assert all(asked[i] == 1 for i in saved_before)
+
+
+def test_every_segment_failing_is_exit_1_with_failures_recorded(tmp_path, fake_llm, capsys):
+    from fake_llm_server import Fault
+
+    fake_llm.every(1, Fault("malformed"))  # every answer is not JSON: a content failure
+    config, run_dir = _with_segments(tmp_path, 4, fake_llm.url, **{"generator.max_retries": 0})
+    assert main(["generate", str(config), "--no-progress"]) == 1
+    assert "every one of 4 attempted segment(s) failed" in capsys.readouterr().err
+    failures = [json.loads(line) for line in (run_dir / "failures.jsonl").read_text().splitlines()]
+    assert len(failures) == 4 and all(f["reason"] for f in failures)

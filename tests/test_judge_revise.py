@@ -41,11 +41,11 @@ def test_revise_loop_stops_at_its_limit_and_records_every_round(tmp_path, fake_l
     stuck, fixed, unfixable = judged[1], judged[2], judged[3]
     assert stuck.pair.revision == 2 and not stuck.accepted and stuck.reasons == ["below_threshold:alignment"]
     history = stuck.pair.revision_history
-    assert len(history) == 2 and history[0]["question"] == pairs[1].question
-    assert "alignment scored 2/5: scripted alignment 2" in history[0]["critique"]
-    assert history[0]["reasons"] == "below_threshold:alignment" and history[1]["judge_model"] == "judge-model"
-    assert {h["root_pair_id"] for h in history} == {pairs[1].pair_id} == {root_id(stuck.pair)}
-    assert history[1]["previous_pair_id"] != pairs[1].pair_id != stuck.pair.pair_id
+    assert len(history) == 2 and history[0].question == pairs[1].question
+    assert "alignment scored 2/5: scripted alignment 2" in history[0].critique
+    assert history[0].reasons == "below_threshold:alignment" and history[1].judge_model == "judge-model"
+    assert {h.root_pair_id for h in history} == {pairs[1].pair_id} == {root_id(stuck.pair)}
+    assert history[1].previous_pair_id != pairs[1].pair_id != stuck.pair.pair_id
     assert fixed.accepted and fixed.pair.revision == 1 and "version 1" in fixed.pair.question
     assert unfixable.pair.revision == 0 and unfixable.reasons == ["below_threshold:voice"]
     # the critique reached the generator, in the revise prompt

@@ -46,10 +46,24 @@ def main(argv: list[str] | None = None) -> int:
         return int(code or 0)
     except typer.Abort:
         return 1
-    except __import__("click").exceptions.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage: missing argument, unknown option, bad value
+        _show_usage_error(exc)
         return exc.exit_code
+    except OSError as exc:  # a file synth must write or read (run dir, --out) is not usable
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False,
+                          soft_wrap=True)
+        return 1
     return 0
+
+
+def _show_usage_error(exc: typer.TyperException) -> None:
+    """Usage plus one error line, as click shows it (typer vendors click: typer._click)."""
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+    else:
+        err_console.print(f"[bold red]error:[/] {exc.format_message()}", highlight=False)
 
 
 def run() -> None:

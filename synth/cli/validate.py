@@ -69,6 +69,8 @@ def route_command(
     """Print the expert (LoRA adapter name) for a question and its probability."""
     from synth.router import load_router, route
 
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     result = route(load_router(run_dir), question)
     if json_out:
         typer.echo(json.dumps(vars(result)))

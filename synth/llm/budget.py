@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.rundir import connect_sqlite
+
 EPSILON = 1e-12
 
 _SCHEMA = """
@@ -55,7 +57,7 @@ class BudgetLedger:
     def __init__(self, path: Path, max_usd: float):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.max_usd = path, max_usd
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self._db = connect_sqlite(path, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -101,7 +103,7 @@ def read_spend(path: Path) -> dict[str, float]:
     """Spend of a run dir's ledger without opening it for writing (for `synth status`)."""
     if not path.exists():
         return {"spend_usd": 0.0, "committed_usd": 0.0}
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = connect_sqlite(path, read_only=True)
     try:
         row = db.execute("SELECT coalesce(sum(settled), 0), coalesce(sum(committed), 0) "
                          "FROM totals").fetchone()

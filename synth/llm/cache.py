@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import diskcache
+
+from synth.errors import InputError
 
 BATCH = 128
 FLUSH_S = 0.2
@@ -38,7 +41,11 @@ class ResponseCache:
         self.directory = directory
         # no eviction: an answer dropped from the cache would be paid for again on resume
         # (cull_limit=0: no expiry/eviction scan on every set)
-        self._cache = diskcache.Cache(str(directory), eviction_policy="none", cull_limit=0)
+        try:
+            self._cache = diskcache.Cache(str(directory), eviction_policy="none", cull_limit=0)
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"unusable response cache ({exc}); move it aside to start it afresh "
+                             "(cached answers in it would be paid for again)", file=str(directory)) from None
         self._pending: dict[str, str] = {}
         self._timer: asyncio.TimerHandle | None = None
 

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synth.rundir import connect_sqlite
+
 BATCH = 256
 FLUSH_S = 0.2
 
@@ -41,7 +43,7 @@ class CallLog:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30)
+        self._db = connect_sqlite(path, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -88,7 +90,7 @@ def read_call_counts(path: Path) -> dict[str, Any]:
     counts: dict[str, Any] = {"calls": 0, "cached": 0, "by_status": {}}
     if not path.exists():
         return counts
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = connect_sqlite(path, read_only=True)
     try:
         for status, n in db.execute("SELECT status, count(*) FROM calls GROUP BY status"):
             counts["by_status"][status] = n
