@@ -154,6 +154,12 @@ def export_readme(experts: Sequence[Expert], manifest: ExportManifest) -> str:
         if manifest.base_model == "qwen3"
         else ""
     )
+    litgpt_bos = (
+        "\n  LitGPT adds a second `<|begin_of_text|>` when the checkpoint folder name starts with"
+        " `Llama-3` or `Meta-Llama-3` (a double BOS); name the folder otherwise."
+        if manifest.base_model == "llama3_1"
+        else ""
+    )
     return f"""# synth export
 
 Base model `{manifest.base_model_id}`, tokenizer hash `{manifest.tokenizer_hash}`, max_seq_len
@@ -167,7 +173,7 @@ inputs (curated pairs, config, experts, prompts, rubric, tokenizer).
 ## Train (from this folder)
 - TRL + PEFT: `<expert>/config/trl.yaml` (`lora` -> `peft.LoraConfig`, `sft` -> `trl.SFTConfig`,
   `data_files` -> `datasets.load_dataset("json", ...)`).
-- LitGPT: `litgpt finetune_lora --config <expert>/config/litgpt_lora.yaml`.
+- LitGPT: `litgpt finetune_lora --config <expert>/config/litgpt_lora.yaml`.{litgpt_bos}
 
 ## Serve
 `./serve.sh` starts one vLLM server with the four adapters (`--enable-lora`, `--lora-modules`)
