@@ -9,7 +9,6 @@ Writes are batched into one diskcache transaction (every BATCH puts, FLUSH_S, an
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import sqlite3
@@ -19,6 +18,7 @@ from typing import Any
 import diskcache
 
 from synth.errors import InputError
+from synth.llm.batching import FlushTimer
 
 BATCH = 128
 FLUSH_S = 0.2
@@ -47,7 +47,7 @@ class ResponseCache:
             raise InputError(f"unusable response cache ({exc}); move it aside to start it afresh "
                              "(cached answers in it would be paid for again)", file=str(directory)) from None
         self._pending: dict[str, str] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        self._flush_timer = FlushTimer(self.flush, BATCH, FLUSH_S)
 
     def get(self, key: str) -> dict[str, Any] | None:
         text = self._pending.get(key)
@@ -57,18 +57,10 @@ class ResponseCache:
 
     def put(self, key: str, content: str, usage: dict[str, int]) -> None:
         self._pending[key] = json.dumps({"content": content, "usage": usage})
-        if len(self._pending) >= BATCH:
-            self.flush()
-        elif self._timer is None:
-            try:
-                self._timer = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
-            except RuntimeError:
-                self.flush()
+        self._flush_timer.pending(len(self._pending))
 
     def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._flush_timer.cancel()
         if not self._pending:
             return
         pending, self._pending = self._pending, {}

@@ -11,12 +11,12 @@ Errors are scrubbed of secrets before they are stored.
 """
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+from synth.llm.batching import FlushTimer
 from synth.rundir import connect_sqlite
 
 BATCH = 256
@@ -48,7 +48,7 @@ class CallLog:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._rows: list[tuple[Any, ...]] = []
-        self._timer: asyncio.TimerHandle | None = None
+        self._flush_timer = FlushTimer(self.flush, BATCH, FLUSH_S)
 
     def add(self, *, stage: str, item_id: str, request_hash: str, provider: str, model: str,
             status: str, endpoint: str | None = None, attempt: int = 0, reason: str | None = None,
@@ -57,23 +57,10 @@ class CallLog:
         self._rows.append((time.time(), stage, item_id, request_hash, provider, model, endpoint,
                            attempt, status, reason, error, prompt_tokens, completion_tokens,
                            cost_usd, latency_s, int(status == "cached")))
-        if len(self._rows) >= BATCH:
-            self.flush()
-        elif self._timer is None:
-            self._schedule()
-
-    def _schedule(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            return
-        self._timer = loop.call_later(FLUSH_S, self.flush)
+        self._flush_timer.pending(len(self._rows))
 
     def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._flush_timer.cancel()
         if not self._rows:
             return
         rows, self._rows = self._rows, []
