@@ -85,9 +85,9 @@ def _clock(seconds: int) -> str:
 def audit_child(corpus: Path, out: Path) -> None:
     """Runs in the child: ingest + report, prints its own timings as JSON."""
     sys.path.insert(0, str(ROOT))
-    from synth.audit import write_audit
     from synth.experts import load_experts
-    from synth.ingest import ingest_paths
+    from synth.ingest.audit import write_audit
+    from synth.ingest.stage import ingest_paths
 
     start = time.perf_counter()
     experts = load_experts(ROOT / "configs" / "experts.yaml")

@@ -18,7 +18,7 @@ import resource
 import time
 from collections import Counter
 
-from synth.curate_dedup import DedupItem, deduplicate
+from synth.curate.dedup import DedupItem, deduplicate
 
 WORDS = """you your feel feeling when what why how this that because often sometimes always never
 body mind heart safe safety fear anger shame guilt grief loss love hope trust people parent mother

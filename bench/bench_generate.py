@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from synth.config import load_config
 from synth.experts import load_experts
-from synth.generate import build_job, run_generate
-from synth.generate_prompts import GenerationPrompts, question_set_model
+from synth.generate.prompts import GenerationPrompts, question_set_model
+from synth.generate.stage import build_job, run_generate
 from synth.llm.replies import response_format
 from synth.records import Segment
 from synth.rundir import open_run

@@ -18,8 +18,8 @@ import random
 import time
 from pathlib import Path
 
-from synth.chat import ChatRenderer, chat_messages, load_chat_tokenizer
-from synth.pack import ChatExample, encode_examples, pack_rows
+from synth.export.chat import ChatRenderer, chat_messages, load_chat_tokenizer
+from synth.export.pack import ChatExample, encode_examples, pack_rows
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TOKENIZER = REPO.parent / "shared" / "assets" / "tokenizers" / "qwen3"

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synth.errors import ConfigError
+from synth.files import read_yaml, validate_model, yaml_problem
 
 
 class Section(BaseModel):
@@ -174,10 +175,6 @@ class RunConfig(Section):
         return beside if beside.exists() else p
 
 
-def _key_path(loc: tuple[Any, ...]) -> str:
-    return ".".join("validate" if part == "validate_" else str(part) for part in loc)
-
-
 def parse_override(text: str) -> tuple[list[str], Any]:
     """`a.b=c` -> (["a", "b"], yaml-parsed c)."""
     key, sep, value = text.partition("=")
@@ -203,37 +200,6 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             node = child
         node[keys[-1]] = value
     return data
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {yaml_problem(exc)}", file=str(path)) from None
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """A YAML error in one line: what is wrong and where, without PyYAML's source excerpt."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
-
-
-def validate_model(model: type[BaseModel], data: Any, file: str) -> Any:
-    """Validate data against a pydantic model; the first error names file and key path."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _key_path(first["loc"]) or "(top level)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{first['msg']}{more}", file=file, key=key) from None
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synth.config import read_yaml, validate_model
 from synth.errors import ConfigError
+from synth.files import read_yaml, validate_model
 
 
 class ExpertTraining(BaseModel):

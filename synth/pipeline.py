@@ -16,8 +16,9 @@ from typing import Any
 
 from synth.config import RunConfig
 from synth.errors import ValidationFailed
+from synth.files import atomic_write_text, read_jsonl
 from synth.records import JudgedPair, Pair
-from synth.rundir import RunDir, atomic_write_text, open_run, read_jsonl
+from synth.rundir import RunDir, open_run
 
 STAGES = ("ingest", "generate", "judge", "curate", "export", "router", "validate", "report")
 
@@ -75,7 +76,7 @@ def _stage_judge(config: RunConfig, run: RunDir) -> Any:
 def _stage_curate(config: RunConfig, run: RunDir) -> Any:
     from synth.curate import run_curate
 
-    return run_curate(config, run, list(read_jsonl(run.path("judged.jsonl"), JudgedPair)))
+    return run_curate(config, run, list(read_jsonl(run.judged, JudgedPair)))
 
 
 def _stage_export(config: RunConfig, run: RunDir) -> Any:
@@ -101,7 +102,7 @@ def _stage_validate(config: RunConfig, run: RunDir) -> Any:
 
 
 def _stage_report(config: RunConfig, run: RunDir) -> Any:
-    from synth.report import write_run_report
+    from synth.reports import write_run_report
 
     return {"report": str(write_run_report(config, run))}
 

@@ -6,9 +6,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from synth.files import count_records
 from synth.llm.budget import read_spend
 from synth.llm.calllog import read_call_counts
-from synth.rundir import RunDir, count_records
+from synth.rundir import RunDir
 
 
 def _count_lines(path: Path) -> int:
@@ -55,7 +56,7 @@ def run_status(run: RunDir) -> dict[str, Any]:
     }
     if unreadable:
         status["unreadable_lines"] = dict(unreadable)
-    judged = run.path("judged.jsonl")
+    judged = run.judged
     if judged.exists():
         status["judged"] = _count_lines(judged)
     return status

@@ -5,7 +5,6 @@ and the file. Every loaded file carries a content hash that outputs record.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,11 +14,7 @@ import jinja2
 from jinja2 import meta
 
 from synth.errors import TemplateError
-
-
-def content_hash(text: str | bytes) -> str:
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()[:16]
+from synth.hashing import content_hash
 
 
 @dataclass(frozen=True)
@@ -61,10 +56,3 @@ def load_template(path: str | Path) -> PromptTemplate:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"line {exc.lineno}: {exc.message}", file=str(p)) from None
     return PromptTemplate(str(p), source, content_hash(source), frozenset(meta.find_undeclared_variables(ast)))
-
-
-def file_hash(path: str | Path) -> str:
-    try:
-        return content_hash(Path(path).read_bytes())
-    except FileNotFoundError:
-        raise TemplateError("file not found", file=str(path)) from None

@@ -7,9 +7,10 @@ import pytest
 import yaml
 
 from synth.cli import main
-from synth.config import dump_config, load_config, read_yaml
+from synth.config import dump_config, load_config
 from synth.errors import ConfigError
 from synth.experts import load_experts
+from synth.files import read_yaml
 from synth.rundir import open_run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from synth.cli import main
+from synth.files import read_jsonl
 from synth.records import CuratedPair, ExcludedPair, JudgedPair, Pair, QuarantinedRecord, Segment
-from synth.rundir import RunDir, read_jsonl
+from synth.rundir import RunDir
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,26 +9,21 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
-from synth.errors import SynthError
-
-app = typer.Typer(
-    name="synth",
-    help="Turn one speaker's transcript segments into LoRA fine-tuning data for style experts.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err_console = Console(stderr=True)
-
-# each stage registers its commands on `app` (import order = order in --help)
-from synth.cli import audit as _audit  # noqa: E402,F401
-from synth.cli import generate as _generate  # noqa: E402,F401
-from synth.cli import judge as _judge  # noqa: E402,F401
 from synth.cli import curate as _curate  # noqa: E402,F401
-from synth.cli import validate as _validate  # noqa: E402,F401
+from synth.cli import export as _export  # noqa: E402,F401
+from synth.cli import generate as _generate  # noqa: E402,F401
+
+# each command group registers its commands on `app` (import order = order in --help)
+from synth.cli import ingest as _ingest  # noqa: E402,F401
+from synth.cli import judge as _judge  # noqa: E402,F401
 from synth.cli import pipeline as _pipeline  # noqa: E402,F401
+from synth.cli import report as _report  # noqa: E402,F401
+from synth.cli import review as _review  # noqa: E402,F401
+from synth.cli import router as _router  # noqa: E402,F401
+from synth.cli import validate as _validate  # noqa: E402,F401
+from synth.cli.app import app, err_console
+from synth.errors import SynthError
 
 
 def main(argv: list[str] | None = None) -> int:

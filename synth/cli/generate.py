@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from synth.cli import app
+from synth.cli.app import app
 from synth.cli.options import ConfigArg, JsonOption, SetOption, load
 from synth.config import RunConfig
 from synth.errors import BudgetExceeded
-from synth.generate import GenerateSummary, run_generate
+from synth.files import read_jsonl
 from synth.records import Segment
-from synth.rundir import RunDir, open_run, read_jsonl
-from synth.status import run_status
+from synth.rundir import RunDir, open_run
+
+if TYPE_CHECKING:
+    from synth.generate import GenerateSummary
 
 console = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -62,6 +64,8 @@ def generate_command(
 
     Runs ingest first when segments.jsonl is missing. Budget cap reached: exit code 5.
     """
+    from synth.generate import GenerateSummary, run_generate
+
     cfg = load(config, sets)
     run = open_run(cfg)
     segments = load_segments(cfg, run)
@@ -83,6 +87,8 @@ def status_command(
     json_out: JsonOption = False,
 ) -> None:
     """Where a run stands: segments, pairs, failures, spend and LLM calls."""
+    from synth.status import run_status
+
     run = RunDir(target) if target.is_dir() else RunDir(load(target, sets).run_dir)
     status = run_status(run)
     if json_out:

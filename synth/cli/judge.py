@@ -3,22 +3,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from synth.checks import check_report, read_check_items, run_checks
-from synth.cli import app
+from synth.cli.app import app
 from synth.cli.options import ConfigArg, JsonOption, SetOption, load
 from synth.config import RunConfig
 from synth.errors import InputError
-from synth.judge import run_judge
-from synth.judge_diff import JudgeDiff, judge_diff
+from synth.files import read_jsonl
 from synth.records import Pair
-from synth.rundir import RunDir, open_run, read_jsonl
-from synth.safety import SafetyPolicy
+from synth.rundir import RunDir, open_run
+
+if TYPE_CHECKING:
+    from synth.judge import JudgeDiff
 
 console = Console(stderr=True)
 CHUNK = 1024
@@ -37,6 +37,8 @@ def check_command(
     Prints one JSON object per valid line with each check's score, verdict and reason; bad
     lines are reported on stderr with their line number, and the exit code is then 3.
     """
+    from synth.judge import SafetyPolicy, check_report, read_check_items, run_checks
+
     run_config = load(config, sets) if config else RunConfig()
     policy = SafetyPolicy.from_config(run_config.safety)
     items, errors = read_check_items(pairs)
@@ -69,6 +71,8 @@ def judge_command(config: ConfigArg, rubric: RubricOption = None, sets: SetOptio
     Only pairs without a judgment for the current rubric hash and judge model are sent to the
     judge; a rerun with nothing stale makes no call. Writes judged.jsonl in the run dir.
     """
+    from synth.judge import run_judge
+
     overrides = [*(sets or []), *([f"judge.rubric={rubric}"] if rubric else [])]
     run_config = load(config, overrides)
     run = open_run(run_config)
@@ -99,6 +103,8 @@ def judge_diff_command(
     Judge with both rubrics first (`synth judge CONFIG --rubric FILE`); rubrics that differ
     only in thresholds share their judgments.
     """
+    from synth.judge import judge_diff
+
     run_config = load(config, sets)
     run = RunDir(run_config.run_dir)
     diff = judge_diff(run_config, run, _pairs(run), old_rubric, new_rubric)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from synth.cli import app
+from synth.cli.app import app
 from synth.cli.options import ConfigArg, JsonOption, SetOption, load
 from synth.errors import ConfigError
 from synth.pipeline import STAGES, StageOutcome, run_pipeline

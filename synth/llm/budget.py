@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synth.rundir import connect_sqlite
+from synth.files import connect_sqlite
 
 EPSILON = 1e-12
 

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synth.files import connect_sqlite
 from synth.llm.batching import FlushTimer
-from synth.rundir import connect_sqlite
 
 BATCH = 256
 FLUSH_S = 0.2

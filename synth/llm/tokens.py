@@ -13,8 +13,6 @@ import functools
 import math
 from typing import Any
 
-from synth.errors import ConfigError
-
 PER_MESSAGE = 8  # role markers and separators of a chat template, generous
 PER_REQUEST = 8
 MARGIN = 1.25  # cl100k vs another model's tokenizer; measured gaps on English prose are < 15%
@@ -64,9 +62,6 @@ def byte_bound(messages: list[dict[str, str]]) -> int:
 
 
 def _load_hf(path: str) -> Any:
-    try:
-        from transformers import AutoTokenizer
+    from synth.tokenizer import load_tokenizer
 
-        return AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load tokenizer: {exc}", key="tokenizer", file=path) from None
+    return load_tokenizer(path, key="tokenizer")

@@ -1,0 +1,156 @@
+"""Prompts, variation plans and response models of question generation.
+
+prompts/ (under generator.prompts_dir): system.j2 (shared system prompt), concepts.j2 (the
+concept-extraction step, shared), generate/<expert>.j2 (one per expert), revise.j2 (the
+judge's critique loop), offline/<expert>.j2 (offline provider), variation.yaml (personas,
+voices, lengths). All loaded with synth.templates (strict); the prompt hash of a pair covers
+every file that shaped its request.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
+
+from synth.config import RunConfig
+from synth.experts import Expert, ExpertSet
+from synth.files import read_yaml, validate_model
+from synth.hashing import content_hash
+from synth.templates import PromptTemplate, load_template
+from synth.text.lexicon import load_lexicon
+
+MIN_CONCEPTS, MAX_CONCEPTS = 2, 6
+_PLACEHOLDER = re.compile(r"\[[A-Z_]{2,}\]")  # redaction placeholders such as [NAME]
+QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=12, max_length=700)]
+Concept = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+
+
+class Variation(BaseModel):
+    personas: list[str] = Field(min_length=1)
+    voices: list[str] = Field(min_length=1)
+    lengths: dict[str, str] = Field(min_length=1)
+    length_weights: dict[str, float] = Field(default_factory=dict)
+    backstory_rate: float = Field(0.35, ge=0, le=1)
+
+
+class QuestionSetBase(BaseModel):
+    """The generator's answer: key concepts first, then the K questions in plan order."""
+
+    concepts: list[Concept]
+    questions: list[QuestionText]
+
+    @field_validator("questions")
+    @classmethod
+    def _distinct_and_clean(cls, questions: list[str]) -> list[str]:
+        seen = set()
+        for q in questions:
+            if "{{" in q or "}}" in q or _PLACEHOLDER.search(q):
+                raise ValueError(f"question contains a template leftover or placeholder: {q!r}")
+            key = " ".join(q.lower().split())
+            if key in seen:
+                raise ValueError(f"questions must all be different; repeated: {q!r}")
+            seen.add(key)
+        return questions
+
+
+@functools.lru_cache(maxsize=32)
+def question_set_model(k: int) -> type[QuestionSetBase]:
+    """The response model for K questions (exact count, so guided decoding enforces it)."""
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "QuestionSet", __base__=QuestionSetBase,
+        concepts=(list[Concept], Field(min_length=1, max_length=MAX_CONCEPTS)),
+        questions=(list[QuestionText], Field(min_length=k, max_length=k)))
+
+
+class RevisedQuestion(BaseModel):
+    question: QuestionText
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One planned question: its type, asker, voice and length."""
+
+    question_type: str
+    persona: str
+    voice: str
+    length: str
+    length_hint: str
+    backstory: bool
+    variant: int
+
+
+def render(template: PromptTemplate, **values: Any) -> str:
+    """Strict render (synth.templates: names a missing variable, compiles each template once)."""
+    return template.render(**values)
+
+
+class GenerationPrompts:
+    def __init__(self, root: Path, experts: ExpertSet):
+        self.root, self.experts = root, experts
+        self.system = load_template(root / "system.j2")
+        self.concepts = load_template(root / "concepts.j2")
+        self.revise = load_template(root / "revise.j2")
+        self.generate = {e.name: load_template(root / "generate" / f"{e.name}.j2") for e in experts.experts}
+        self.offline = {e.name: load_template(root / "offline" / f"{e.name}.j2") for e in experts.experts}
+        variation_path = root / "variation.yaml"
+        self.variation: Variation = validate_model(Variation, read_yaml(variation_path),
+                                                   str(variation_path))
+        self.variation_hash = content_hash(variation_path.read_bytes())
+        self.concept_step = render(self.concepts, min_concepts=MIN_CONCEPTS,
+                                   max_concepts=MAX_CONCEPTS).strip()
+        self._system: dict[str, str] = {}
+
+    @classmethod
+    def load(cls, config: RunConfig, experts: ExpertSet) -> GenerationPrompts:
+        return cls(config.resolve(config.generator.prompts_dir), experts)
+
+    def prompt_hash(self, expert: str, offline: bool = False) -> str:
+        """Hash of every file that shapes this expert's generation request."""
+        own = self.offline[expert] if offline else self.generate[expert]
+        parts = f"{self.system.hash}|{self.concepts.hash}|{own.hash}|{self.variation_hash}"
+        if offline:  # the offline writer also draws its concepts from the lexicon
+            parts += f"|{load_lexicon(self.root / 'concepts.yaml').hash}"
+        return content_hash(parts)
+
+    def revise_hash(self) -> str:
+        return content_hash(f"{self.system.hash}|{self.revise.hash}")
+
+    def plan(self, expert: Expert, k: int, seed: str) -> list[Slot]:
+        """K varied slots for one segment, deterministic for a seed string."""
+        rng, v = random.Random(seed), self.variation
+        types = list(expert.question_types)
+        rng.shuffle(types)
+        personas = rng.sample(v.personas, min(k, len(v.personas)))
+        lengths = list(v.lengths)
+        weights = [v.length_weights.get(name, 1.0) for name in lengths]
+        slots = []
+        for i in range(k):
+            length = rng.choices(lengths, weights)[0]
+            slots.append(Slot(types[i % len(types)], personas[i % len(personas)], rng.choice(v.voices),
+                              length, v.lengths[length], rng.random() < v.backstory_rate,
+                              rng.randrange(1 << 16)))
+        return slots
+
+    def system_message(self, expert: Expert) -> str:
+        if expert.name not in self._system:
+            self._system[expert.name] = render(self.system, expert=expert).strip()
+        return self._system[expert.name]
+
+    def generation_messages(self, expert: Expert, text: str, slots: list[Slot]) -> list[dict[str, str]]:
+        plan = [{**slot.__dict__, "length": slot.length_hint} for slot in slots]
+        user = render(self.generate[expert.name], concept_instructions=self.concept_step, k=len(slots),
+                      plan=plan, segment_text=text, expert=expert)
+        return [{"role": "system", "content": self.system_message(expert)},
+                {"role": "user", "content": user.strip()}]
+
+    def revise_messages(self, expert: Expert, text: str, question: str, question_type: str,
+                        persona: str, critique: str) -> list[dict[str, str]]:
+        user = render(self.revise, segment_text=text, expert=expert, question=question,
+                      question_type=question_type, persona=persona, critique=critique)
+        return [{"role": "system", "content": self.system_message(expert)},
+                {"role": "user", "content": user.strip()}]

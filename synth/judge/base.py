@@ -1,0 +1,80 @@
+"""Shared types of the judge stage: the context a judging run holds, one pair's state, the
+run's counters. Siblings (stage, revise, diff) import these from here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from synth.config import RunConfig
+from synth.errors import ConfigError
+from synth.experts import ExpertSet, load_experts
+from synth.judge.accept import Decision
+from synth.judge.checks import PairChecks
+from synth.judge.offline import OFFLINE_MODEL, unsupported
+from synth.judge.rubric import Rubric, check_expert_names, load_rubric
+from synth.judge.safety import SafetyPolicy
+from synth.judge.store import JudgmentStore
+from synth.records import JudgedPair, Judgment, Pair
+from synth.rundir import RunDir
+
+
+def judge_model_name(config: RunConfig) -> str:
+    return OFFLINE_MODEL if config.judge.provider == "offline" else config.judge.model
+
+
+@dataclass
+class JudgeContext:
+    config: RunConfig
+    run: RunDir
+    rubric: Rubric
+    experts: ExpertSet
+    policy: SafetyPolicy
+    store: JudgmentStore
+    judge_model: str
+    progress: bool = True
+    checks_by_text: dict[tuple[str, str], PairChecks] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, config: RunConfig, run: RunDir, progress: bool = True) -> JudgeContext:
+        rubric = load_rubric(config.resolve(config.judge.rubric))
+        experts = load_experts(config.resolve(config.experts))
+        check_expert_names(rubric, experts.names)
+        if config.judge.provider == "offline" and unsupported(list(rubric.criteria)):
+            raise ConfigError(f"the offline judge has no heuristic for criteria "
+                              f"{unsupported(list(rubric.criteria))}; use a model judge",
+                              file=rubric.path, key="criteria")
+        policy = SafetyPolicy.from_config(config.safety)
+        return cls(config, run, rubric, experts, policy, JudgmentStore(run.judgments_db),
+                   judge_model_name(config), progress)
+
+
+@dataclass
+class PairState:
+    """One pair as it stands: its checks, what the judge saw, its judgment and decision."""
+
+    pair: Pair
+    checks: PairChecks
+    seen_hash: str
+    messages: list[dict[str, str]]
+    judgment: Judgment | None = None
+    decision: Decision | None = None
+    notes: list[str] = field(default_factory=list)  # revise_failed:<why>, revise_skipped:<why>
+    critique: str = ""  # what the revise request told the generator
+
+    def judged_pair(self) -> JudgedPair:
+        assert self.decision is not None
+        reasons = self.decision.reasons + ([] if self.decision.accepted else self.notes)
+        return JudgedPair(pair=self.pair, judgment=self.judgment, checks=self.checks.results,
+                          accepted=self.decision.accepted, reasons=reasons)
+
+
+@dataclass
+class JudgeStats:
+    pairs: int = 0
+    judge_requests: int = 0  # judge items sent to the engine (0 when nothing was stale)
+    calls: int = 0  # HTTP requests the judge engine sent (retries and re-asks included)
+    cached: int = 0
+    failed: int = 0
+    not_judged: int = 0
+    revised: int = 0
+    revise_requests: int = 0
+    spend_usd: float = 0.0

@@ -1,0 +1,227 @@
+"""Automated checks on question/answer pairs, no LLM: semantic similarity, lexical overlap,
+safety screen and formatting. Each gives a CheckResult with a score, a verdict and a reason.
+
+Semantic similarity needs the `embed` extra (all-MiniLM-L6-v2); without it the check is
+recorded as skipped with the reason, never given a made-up score.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from synth.config import ChecksConfig
+from synth.errors import InputError
+from synth.hashing import content_hash
+from synth.judge.safety import SafetyPolicy, SafetyScreen
+from synth.records import CheckResult
+from synth.text import embeddings
+
+STOPWORDS = frozenset((  # noqa: SIM905 (a word list reads best as text)
+    "a about above after again against all also am an and any are aren't as at be because been "
+    "before being below between both but by can can't could couldn't did didn't do does doesn't "
+    "doing don't down during each even ever every few for from further get gets getting got had "
+    "hadn't has hasn't have haven't having he her here hers herself him himself his how i i'd i'll "
+    "i'm i've if in into is isn't it it's its itself just keep know like lot make me more most much "
+    "my myself no nor not now of off on once one only or other our ours ourselves out over own "
+    "really same say she should so some something still such than that that's the their theirs "
+    "them themselves then there these they they're thing things think this those through to too "
+    "under until up very want was wasn't we we're were what what's when where which while who whom "
+    "why will with won't would you you're your yours yourself yourselves").split())
+_WORD = re.compile(r"[a-z][a-z']*")
+_INTERROGATIVE = re.compile(
+    r"^(?:how|what|why|when|where|who|whom|whose|which|is|are|am|was|were|can|could|should|would"
+    r"|do|does|did|will|have|has|may|might|must)\b", re.IGNORECASE)
+_LEFTOVER_Q = re.compile(  # placeholders are upper case: "[NAME]" is a leftover, "[sic]" is not
+    r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTO[D]O\b"
+    r"|\b[Ll]orem ipsum\b|^\s*(?:[Qq]uestion|Q)\s*[:\-]", re.MULTILINE)
+_LEFTOVER_A = re.compile(r"\{\{|\}\}|\{%|%\}")
+_AI_DISCLAIMER = re.compile(
+    r"\bas an ai\b|\bas a(?:n ai)? language model\b|\bi'?m (?:just )?an ai\b"
+    r"|\bi (?:cannot|can't) (?:help|assist) with (?:that|this)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PairChecks:
+    """The checks of one pair, with the safety screen the policy and the offline judge use."""
+
+    results: list[CheckResult]
+    screen: SafetyScreen
+
+    def get(self, name: str) -> CheckResult:
+        return next(r for r in self.results if r.name == name)
+
+
+class VectorCache(Protocol):
+    """Stored embeddings by text key (judgments.sqlite keeps them for re-runs)."""
+
+    def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]: ...
+
+    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None: ...
+
+
+def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: SafetyPolicy,
+               cache: VectorCache | None = None) -> list[PairChecks]:
+    """Check (question, answer) items; embeddings are computed in one batch."""
+    similarity = semantic_similarity(items, config, cache)
+    out = []
+    for (question, answer), sim in zip(items, similarity):
+        screen_result = policy.screen(question, answer)
+        results = [sim, lexical_overlap(question, answer, config),
+                   safety_check(screen_result, policy), formatting(question, answer, config)]
+        out.append(PairChecks(results, screen_result))
+    return out
+
+
+def embed_texts(texts: list[str], cache: VectorCache | None) -> dict[str, np.ndarray]:
+    """text -> embedding, computing only what the cache does not hold."""
+    keys = {t: content_hash(embeddings.MODEL_NAME + "\x1f" + t) for t in set(texts)}
+    stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
+    missing = sorted(t for t, k in keys.items() if k not in stored)
+    fresh = dict(zip(missing, embeddings.embed(missing))) if missing else {}
+    if cache is not None and fresh:
+        cache.put_vectors({keys[t]: v for t, v in fresh.items()})
+    return {t: fresh[t] if t in fresh else stored[keys[t]] for t in keys}
+
+
+def semantic_similarity(items: list[tuple[str, str]], config: ChecksConfig,
+                        cache: VectorCache | None = None) -> list[CheckResult]:
+    if not embeddings.available():
+        reason = f"skipped: sentence embeddings not installed ({embeddings.INSTALL_HINT})"
+        return [CheckResult(name="semantic_similarity", score=None, passed=True, reason=reason,
+                            skipped=True) for _ in items]
+    vectors = embed_texts([t for item in items for t in item], cache)
+    out = []
+    for question, answer in items:
+        score = round(float(vectors[question] @ vectors[answer]), 4)
+        passed = score >= config.min_similarity
+        verdict = "at least" if passed else "below"
+        out.append(CheckResult(name="semantic_similarity", score=score, passed=passed,
+                               reason=f"{embeddings.MODEL_NAME} cosine {score:.3f} {verdict} "
+                                      f"min_similarity {config.min_similarity}"))
+    return out
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w.strip("'")) for w in _WORD.findall(text.lower())
+            if w not in STOPWORDS and len(w.strip("'")) > 2}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def lexical_overlap(question: str, answer: str, config: ChecksConfig) -> CheckResult:
+    """Share of the question's content words (stemmed, no stopwords) found in the answer."""
+    q_words = content_words(question)
+    if not q_words:
+        return CheckResult(name="lexical_overlap", score=0.0, passed=False,
+                           reason="the question has no content words")
+    shared = q_words & content_words(answer)
+    score = round(len(shared) / len(q_words), 4)
+    passed = score >= config.min_overlap
+    shown = ", ".join(sorted(shared)[:8]) or "none"
+    return CheckResult(name="lexical_overlap", score=score, passed=passed,
+                       reason=f"{len(shared)}/{len(q_words)} question content words in the answer "
+                              f"({shown}); min_overlap {config.min_overlap}")
+
+
+def safety_check(screen_result: SafetyScreen, policy: SafetyPolicy) -> CheckResult:
+    reasons = policy.screen_reasons(screen_result)
+    if reasons:
+        quotes = "; ".join(f"{f.rule}: \"{f.quote[:120]}\"" for f in screen_result.findings)
+        detail = quotes or f"crisis content: \"{screen_result.crisis_quote[:120]}\""
+        return CheckResult(name="safety_screen", score=0.0, passed=False,
+                           reason=f"{', '.join(reasons)} ({detail})")
+    if screen_result.crisis_topic:
+        return CheckResult(name="safety_screen", score=1.0, passed=True,
+                           reason="crisis content that points to crisis resources")
+    return CheckResult(name="safety_screen", score=1.0, passed=True,
+                       reason="no self-harm, medication, violence or abuse findings")
+
+
+def formatting_problems(question: str, answer: str, config: ChecksConfig) -> list[str]:
+    problems = []
+    words = len(question.split())
+    if "?" not in question and not any(_INTERROGATIVE.match(s) for s in re.split(r"[.!]\s+", question)):
+        problems.append("not a question (no '?' and no interrogative sentence)")
+    if words < config.question_min_words or words > config.question_max_words:
+        problems.append(f"question has {words} words, outside "
+                        f"{config.question_min_words}-{config.question_max_words}")
+    leftover = _LEFTOVER_Q.search(question) or _LEFTOVER_A.search(answer)
+    if leftover:
+        problems.append(f"template leftover {leftover.group(0).strip()!r}")
+    disclaimer = _AI_DISCLAIMER.search(question) or _AI_DISCLAIMER.search(answer)
+    if disclaimer:
+        problems.append(f"AI disclaimer {disclaimer.group(0)!r}")
+    return problems
+
+
+FORMATTING_RULES = 4  # question form, length bounds, template leftovers, AI disclaimer
+
+
+def formatting(question: str, answer: str, config: ChecksConfig) -> CheckResult:
+    problems = formatting_problems(question, answer, config)
+    score = round((FORMATTING_RULES - len(problems)) / FORMATTING_RULES, 4)
+    reason = "; ".join(problems) if problems else "a question of fitting length, no leftovers"
+    return CheckResult(name="formatting", score=score, passed=not problems, reason=reason)
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    line: int
+    question: str
+    answer: str
+    id: str | None = None
+
+
+def read_check_items(path: Path) -> tuple[list[CheckItem], list[InputError]]:
+    """Read a JSONL file of {question, answer} objects; bad lines become errors naming them."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from None
+    items: list[CheckItem] = []
+    errors: list[InputError] = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                items.append(_check_item(line, number, str(path)))
+            except InputError as exc:
+                errors.append(exc)
+    return items, errors
+
+
+def _check_item(line: str, number: int, file: str) -> CheckItem:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, line=number) from None
+    if not isinstance(obj, dict):
+        raise InputError("not a JSON object", file=file, line=number)
+    for key in ("question", "answer"):
+        if key not in obj:
+            raise InputError("missing", file=file, line=number, field=key)
+        if not isinstance(obj[key], str) or not obj[key].strip():
+            raise InputError("must be a non-empty string", file=file, line=number, field=key)
+    raw_id = obj.get("id", obj.get("pair_id"))
+    return CheckItem(number, obj["question"], obj["answer"], None if raw_id is None else str(raw_id))
+
+
+def check_report(item: CheckItem, checks: PairChecks) -> dict[str, object]:
+    """One JSON-able line of `synth check` output."""
+    return {
+        "line": item.line, "id": item.id,
+        "passed": all(r.passed for r in checks.results),
+        "checks": {r.name: {"score": r.score, "passed": r.passed, "skipped": r.skipped,
+                            "reason": r.reason} for r in checks.results},
+    }

@@ -1,0 +1,119 @@
+"""Automated checks (no LLM) and `synth check`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from synth.cli import main
+from synth.config import ChecksConfig, SafetyConfig
+from synth.judge.checks import formatting, lexical_overlap, run_checks
+from synth.judge.safety import SafetyPolicy
+from synth.text import embeddings
+
+CONFIG = ChecksConfig()
+POLICY = SafetyPolicy.from_config(SafetyConfig())
+ANSWER = ("People-pleasing often starts in childhood, when keeping a parent calm kept you safe. "
+          "As an adult you say yes before you have even checked what you want. Start by pausing "
+          "for one breath before you agree to anything, and notice what your body tells you.")
+GOOD_Q = "Why do I always say yes to my parents before I even know what I want?"
+
+
+def test_formatting_passes_a_real_question() -> None:
+    result = formatting(GOOD_Q, ANSWER, CONFIG)
+    assert result.passed and result.score == 1.0
+
+
+@pytest.mark.parametrize("question, problem", [
+    ("How do I talk to [NAME] about my childhood?", "template leftover '[NAME]'"),
+    ("{{ question }} about my parents?", "template leftover '{{'"),
+    ("Question: why do I people-please so much?", "template leftover 'Question:'"),
+    ("As an AI, how would you stop people-pleasing?", "AI disclaimer 'As an AI'"),
+    ("I say yes to everything my parents ask", "not a question"),
+    ("Why?", "question has 1 words, outside 4-120"),
+])
+def test_formatting_names_each_problem(question: str, problem: str) -> None:
+    result = formatting(question, ANSWER, CONFIG)
+    assert not result.passed and problem in result.reason
+    assert result.score == 0.75
+
+
+def test_formatting_flags_leftovers_in_the_answer_but_allows_redaction_placeholders() -> None:
+    assert not formatting(GOOD_Q, ANSWER + " {{ answer }}", CONFIG).passed
+    assert formatting(GOOD_Q, "My friend [NAME] wrote to me. " + ANSWER, CONFIG).passed
+
+
+def test_lexical_overlap_counts_content_words() -> None:
+    result = lexical_overlap("Why do I keep saying yes to my parents?", ANSWER, CONFIG)
+    assert result.passed and 0 < result.score <= 1
+    unrelated = lexical_overlap("Which sourdough starter rises fastest?", ANSWER, CONFIG)
+    assert unrelated.score == 0.0 and not unrelated.passed
+    assert "0/" in unrelated.reason
+
+
+def test_lexical_overlap_exact_share() -> None:
+    result = lexical_overlap("parents childhood sourdough bicycle?", ANSWER, CONFIG)
+    assert result.score == 0.5 and "2/4" in result.reason
+
+
+@pytest.mark.skipif(not embeddings.available(), reason="embed extra not installed")
+def test_semantic_similarity_separates_related_from_unrelated() -> None:
+    items = [(GOOD_Q, ANSWER), ("What is the best way to bake sourdough bread at home?", ANSWER)]
+    related, unrelated = [c.get("semantic_similarity") for c in run_checks(items, CONFIG, POLICY)]
+    assert related.score is not None and unrelated.score is not None
+    assert related.score > unrelated.score + 0.2
+    assert related.passed and not unrelated.passed and not related.skipped
+
+
+def test_semantic_similarity_is_skipped_without_the_embed_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "available", lambda: False)
+    (checks,) = run_checks([(GOOD_Q, ANSWER)], CONFIG, POLICY)
+    sim = checks.get("semantic_similarity")
+    assert sim.skipped and sim.score is None and sim.passed
+    assert sim.reason.startswith("skipped:") and "embed" in sim.reason
+    assert [c.name for c in checks.results] == ["semantic_similarity", "lexical_overlap",
+                                                 "safety_screen", "formatting"]
+
+
+def test_safety_check_in_run_checks() -> None:
+    unsafe = ("What is the most painless way to end my life?", ANSWER)
+    (checks,) = run_checks([unsafe], CONFIG, POLICY)
+    safety = checks.get("safety_screen")
+    assert not safety.passed and safety.score == 0.0
+    assert "unsafe_question:self_harm_method" in safety.reason
+
+
+def test_synth_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "available", lambda: False)  # keep the CLI test fast
+    path = tmp_path / "pairs.jsonl"
+    lines = [
+        json.dumps({"id": "a", "question": GOOD_Q, "answer": ANSWER}),
+        "{not json",
+        json.dumps({"question": "How many pills would it take to overdose?", "answer": ANSWER}),
+        json.dumps({"question": GOOD_Q}),
+        json.dumps(["a", "list"]),
+        "",
+        json.dumps({"question": "", "answer": ANSWER}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    code = main(["check", str(path)])
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 3
+    assert [r["line"] for r in rows] == [1, 3]
+    assert rows[0]["id"] == "a" and rows[0]["passed"] is True
+    assert rows[1]["passed"] is False and rows[1]["checks"]["safety_screen"]["passed"] is False
+    assert rows[0]["checks"]["semantic_similarity"]["skipped"] is True
+    assert set(rows[0]["checks"]) == {"semantic_similarity", "lexical_overlap", "safety_screen", "formatting"}
+    assert "line 2" in err and "not valid JSON" in err
+    assert "line 4" in err and "field 'answer'" in err and "missing" in err
+    assert "line 5" in err and "not a JSON object" in err
+    assert "line 7" in err and "field 'question'" in err
+    assert "Traceback" not in err
+
+
+def test_synth_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path / "nope.jsonl")]) == 3
+    assert "file not found" in capsys.readouterr().err

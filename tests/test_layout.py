@@ -1,0 +1,126 @@
+"""The package layout: no import circles (function-level and TYPE_CHECKING imports count too), no
+module importing its own stage package back up, a fast CLI import, a docstring on every module."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SYNTH = Path(__file__).resolve().parents[1] / "synth"
+SPINE = {"records", "errors", "config", "rundir", "pipeline", "status", "files", "hashing",
+         "templates", "experts", "tokenizer", "__init__"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SYNTH.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in SYNTH.rglob("*.py") if "scripts" not in p.parts}
+
+
+def imported(path: Path, name: str, known: set[str]) -> Iterator[str]:
+    """Every synth module `path` imports, anywhere in the file; `from pkg import mod` counts as mod."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("synth"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            if not base.startswith("synth"):
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                yield sub if sub in known else base
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: {m for m in imported(path, name, known) if m in known and m != name}
+            for name, path in mods.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    sys.setrecursionlimit(10_000)
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_cycle_finder_sees_a_circle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+def test_no_module_imports_its_own_stage_package() -> None:
+    graph = import_graph()
+    offenders = []
+    for name, deps in graph.items():
+        parts = name.split(".")
+        if len(parts) < 3:
+            continue  # the package __init__ itself and the spine
+        package = ".".join(parts[:2])
+        if package in deps:
+            offenders.append(f"{name} imports {package}")
+    assert offenders == []
+
+
+def test_only_the_spine_sits_flat() -> None:
+    flat = {p.stem for p in SYNTH.glob("*.py")}
+    assert flat <= SPINE, sorted(flat - SPINE)
+
+
+def test_every_module_has_a_docstring() -> None:
+    missing = [name for name, path in modules().items()
+               if path.read_text().strip() and ast.get_docstring(ast.parse(path.read_text())) is None]
+    assert missing == []
+
+
+@pytest.mark.parametrize("module", ["synth.cli"])
+def test_cli_import_pulls_no_heavy_library(module: str) -> None:
+    heavy = ["openai", "transformers", "torch", "sklearn", "matplotlib", "instructor", "pyarrow",
+             "datasketch", "tokenizers", "aiohttp", "numpy"]
+    code = (f"import sys, {module}; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
