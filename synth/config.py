@@ -21,7 +21,8 @@ class Section(BaseModel):
 class LLMConfig(Section):
     """One LLM endpoint. Swapping provider/model is a config change only."""
 
-    provider: Literal["offline", "vllm", "openai"] = "offline"
+    # ray_vllm: vLLM inside the Ray cluster through ray.data.llm (synth.llm.ray_data_provider)
+    provider: Literal["offline", "vllm", "openai", "ray_vllm"] = "offline"
     model: str = "offline"
     base_url: str | list[str] | None = None
     api_key_env: str | None = None  # name of the env var holding the key; never the key
@@ -90,6 +91,20 @@ class BudgetConfig(Section):
     judge_max_usd: float | None = Field(None, ge=0)
 
 
+class EngineConfig(Section):
+    """Where the LLM calls run (README "Running on a Ray cluster"): `local` (this process) or
+    `ray` (the driver keeps the books, Ray workers send the HTTP calls; synth.llm.ray_dispatch)."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str = ""  # "": a local Ray started by synth; "auto", "host:6379" or "ray://host:10001"
+    workers: int = Field(4, ge=1, le=1024)  # HTTP workers; each sends `concurrency` calls at once
+    worker_cpus: float = Field(0.25, gt=0)  # Ray CPUs reserved per worker (it mostly waits)
+    # provider ray_vllm (ray.data.llm): vLLM engine kwargs, rows per batch, GPU type
+    vllm_engine_kwargs: dict[str, Any] = Field(default_factory=dict)
+    batch_size: int = Field(64, ge=1)
+    accelerator_type: str | None = None
+
+
 class CurateConfig(Section):
     val_fraction: float = Field(0.15, gt=0, lt=1)
     seed: int = 13
@@ -127,7 +142,12 @@ class ReviewConfig(Section):
 class ChecksConfig(Section):
     """Automated (no-LLM) checks on every pair; thresholds apply without re-judging."""
 
-    min_similarity: float = Field(0.2, ge=-1, le=1)  # question<->answer embedding cosine
+    min_similarity: float = Field(0.2, ge=-1, le=1)  # question<->answer embedding cosine (a floor)
+    # alignment margin: cosine minus the mean of the question's and the answer's k best
+    # cosines in the pool (synth.judge.alignment); used once the pool has alignment_min_pool texts
+    min_alignment_margin: float = Field(-0.12, ge=-2, le=2)
+    alignment_k: int = Field(4, ge=1, le=64)
+    alignment_min_pool: int = Field(20, ge=2)
     min_overlap: float = Field(0.05, ge=0, le=1)  # share of question content words in the answer
     question_min_words: int = Field(4, ge=1)
     question_max_words: int = Field(120, ge=2)
@@ -143,6 +163,11 @@ class SafetyConfig(Section):
     exclude_judge_flags: list[Literal["self_harm", "medical_advice", "abuse", "other"]] = Field(
         default_factory=lambda: ["self_harm", "medical_advice", "abuse", "other"])
     crisis_resources: list[str] = Field(default_factory=list)  # extra regexes counting as help
+    # unsafe advice read for meaning (synth.judge.advice; needs the embed extra)
+    unsafe_advice: bool = True
+    advice_bank: str = "judges/unsafe_advice.yaml"
+    advice_min_similarity: float = Field(0.6, ge=0, le=1)  # cosine with an unsafe exemplar
+    advice_min_margin: float = Field(0.05, ge=-1, le=1)  # ... minus the best safe exemplar's
 
 
 class RunConfig(Section):
@@ -155,6 +180,7 @@ class RunConfig(Section):
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
     curate: CurateConfig = Field(default_factory=CurateConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")

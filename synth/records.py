@@ -163,11 +163,12 @@ class Judgment(Record):
 class CheckResult(Record):
     """One automated (no-LLM) check on a pair."""
 
-    name: str  # semantic_similarity, lexical_overlap, safety_screen, formatting
+    name: str  # alignment, lexical_overlap, safety_screen, formatting
     score: float | None  # None only when skipped (never a made-up value)
     passed: bool  # a skipped check does not block acceptance
     reason: str
-    skipped: bool = False  # e.g. semantic_similarity without the embed extra; reason says why
+    skipped: bool = False  # e.g. alignment without the embed extra; reason says why
+    details: dict[str, float] = Field(default_factory=dict)  # e.g. alignment's cosine and margin
 
 
 class JudgedPair(Record):

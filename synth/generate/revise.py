@@ -42,7 +42,8 @@ async def open_generation(config: RunConfig, run: RunDir,
     experts = load_experts(config.resolve(config.experts))
     prompts = GenerationPrompts.load(config, experts)
     async with open_engine(config.generator, run, config.budget, stage=STAGE,
-                           offline=OfflineQuestionWriter(prompts), services=services) as engine:
+                           offline=OfflineQuestionWriter(prompts), services=services,
+                           engine=config.engine) as engine:
         yield GenerationContext(config, engine, prompts, experts)
 
 

@@ -21,7 +21,7 @@ from synth.experts import ExpertSet, load_experts
 from synth.files import JsonlAppender, read_jsonl
 from synth.generate.offline import OfflineQuestionWriter
 from synth.generate.prompts import GenerationPrompts, QuestionSetBase, Slot, question_set_model
-from synth.llm import LLMEngine, LLMRequest, LLMResult, LLMServices, run_batch
+from synth.llm import LLMEngine, LLMRequest, LLMResult, LLMServices, make_engine, run_batch
 from synth.records import GenerationFailure, Pair, Segment, stable_id, utc_now
 from synth.rundir import RunDir
 
@@ -183,8 +183,12 @@ async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, 
                     unknown: list[Segment], summary: GenerateSummary, dry_run: bool,
                     progress: bool) -> GenerateSummary:
     services = LLMServices(run, config.budget)
-    engine = LLMEngine(config.generator, services, stage="generate", connect=not dry_run,
-                       offline=OfflineQuestionWriter(prompts))
+    try:  # engine.kind ray: the HTTP calls go to Ray workers (synth.llm.ray_dispatch)
+        engine = make_engine(config.generator, services, config.engine, stage="generate",
+                             connect=not dry_run, offline=OfflineQuestionWriter(prompts))
+    except BaseException:
+        services.close()
+        raise
     k = config.generator.questions_per_segment
     try:
         if dry_run:

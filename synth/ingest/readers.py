@@ -82,6 +82,21 @@ def _expand(raw: str) -> tuple[list[Path], str | None]:
     return [], "no such file or directory"
 
 
+def _loads(text: str) -> Any:
+    """json.loads; a document nested deeper than the parser can follow is a JSONDecodeError too."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
+
+
+def _raw_decode(text: str, pos: int) -> tuple[Any, int]:
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text, pos) from None
+
+
 def _json_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES
                   and not any(part.startswith(".") for part in p.relative_to(directory).parts))
@@ -122,7 +137,7 @@ def _decode(data: bytes, loaded: LoadedFile) -> str:
 
 def _parse_json(text: str, loaded: LoadedFile, records_path: str | None) -> None:
     try:
-        document = json.loads(text)
+        document = _loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and _looks_like_jsonl(text):
             loaded.format = "jsonl"
@@ -136,7 +151,7 @@ def _parse_json(text: str, loaded: LoadedFile, records_path: str | None) -> None
 def _looks_like_jsonl(text: str) -> bool:
     first = text.lstrip().split("\n", 1)[0]
     try:
-        json.loads(first)
+        _loads(first)
     except json.JSONDecodeError:
         return False
     return True
@@ -178,7 +193,7 @@ def _parse_jsonl(text: str, loaded: LoadedFile, records_path: str | None) -> Non
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             try:
-                loaded.records.append(RawRecord(len(loaded.records), json.loads(line), number))
+                loaded.records.append(RawRecord(len(loaded.records), _loads(line), number))
             except json.JSONDecodeError as exc:
                 failures.append((pos, exc))
         pos += len(line) + 1
@@ -198,7 +213,7 @@ def _parse_jsonl(text: str, loaded: LoadedFile, records_path: str | None) -> Non
 def _whole_document(text: str) -> Any:
     """The parsed document when the whole text is one JSON value, else None."""
     try:
-        return json.loads(text)
+        return _loads(text)
     except json.JSONDecodeError:
         return None
 
@@ -230,7 +245,7 @@ def _prefix_fields(text: str, list_start: int) -> dict[str, Any]:
     prefix = text[:list_start]
     key = re.search(r'"([^"]+)"\s*:\s*$', prefix)
     try:
-        document = json.loads(prefix + "[]}")
+        document = _loads(prefix + "[]}")
     except json.JSONDecodeError:
         return {}
     return {k: v for k, v in document.items() if not key or k != key.group(1)}
@@ -247,7 +262,7 @@ def _read_items(text: str, pos: int, loaded: LoadedFile) -> int | None:
         if text[pos] == "]":
             return None
         try:
-            value, end = _DECODER.raw_decode(text, pos)
+            value, end = _raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             return _broken_item(text, pos, f"column {exc.colno}: {exc.msg}", loaded)
         loaded.records.append(RawRecord(len(loaded.records), value, text.count("\n", 0, pos) + 1))

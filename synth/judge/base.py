@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from synth.config import RunConfig
+from synth.config import JudgeConfig, RunConfig
 from synth.errors import ConfigError
 from synth.experts import ExpertSet, load_experts
 from synth.judge.accept import Decision
@@ -17,8 +17,8 @@ from synth.records import JudgedPair, Judgment, Pair
 from synth.rundir import RunDir
 
 
-def judge_model_name(config: RunConfig) -> str:
-    return OFFLINE_MODEL if config.judge.provider == "offline" else config.judge.model
+def judge_model_name(judge: JudgeConfig) -> str:
+    return OFFLINE_MODEL if judge.provider == "offline" else judge.model
 
 
 @dataclass
@@ -44,7 +44,7 @@ class JudgeContext:
                               file=rubric.path, key="criteria")
         policy = SafetyPolicy.from_config(config.safety)
         return cls(config, run, rubric, experts, policy, JudgmentStore(run.judgments_db),
-                   judge_model_name(config), progress)
+                   judge_model_name(config.judge), progress)
 
 
 @dataclass

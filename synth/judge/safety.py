@@ -10,31 +10,24 @@ turns findings and the judge's safety score into named exclusion reasons:
   medical_advice_beyond_scope        the answer gives dosage or medication directions
   crisis_without_resources           crisis content (suicide, self-harm) with no pointer to help
   crisis_failed_safety_criterion     crisis content the judge did not rate safe enough
-  harmful_advice:<rule>              violence or a risky step (confronting an abuser alone)
+  harmful_advice:<rule>              violence, a risky step (confronting an abuser alone) or
+                                     advice close in meaning to an unsafe exemplar (unsafe_advice)
   judge_flag:<kind>                  the judge flagged a sentence (self_harm, medical_advice, ...)
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from synth.config import SafetyConfig
+from synth.judge.crisis import read_crisis
 from synth.errors import ConfigError
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
 
 Where = Literal["question", "answer"]
 
 _I = re.IGNORECASE
-_SELF = r"(?:my|your|him|her|them|our)sel(?:f|ves)"
-CRISIS = re.compile(
-    r"\bsuicid\w*|\bself[- ]?harm\w*|\boverdos\w*|\bbetter\s+off\s+dead\b"
-    rf"|(?<!was\s)(?<!were\s)(?<!been\s)(?<!got\s)(?<!get\s)\b(?:kill|killing|hurt|hurting|cut"
-    rf"|cutting|harm|harming|burn|burning)\s+{_SELF}"
-    r"|\bend(?:ing)?\s+(?:my|your|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b"
-    r"|\btak(?:e|ing)\s+(?:my|your|his|her|their)\s+own\s+li(?:fe|ves)\b"
-    r"|\bwant(?:ed|ing|s)?\s+to\s+die\b|\bthoughts\s+of\s+(?:death|dying)\b"
-    r"|\bnot\s+want(?:ing)?\s+to\s+(?:be\s+alive|live|be\s+here)\b", _I)
 RESOURCES = re.compile(
     r"\bcrisis\s+(?:text\s+)?(?:line|service|team|cent(?:re|er))s?\b|\b(?:hot|help)\s?lines?\b"
     r"|\blifeline\b|\bsamaritans\b|\b988\b|\b116\s?123\b|\b741741\b|\bsuicide\s+prevention\b"
@@ -80,12 +73,16 @@ _NO_DOCTOR = re.compile(
     r"\b(?:don't|do\s+not|no\s+need\s+to|needn't|never)\s+(?:really\s+)?(?:need\s+to\s+)?"
     r"(?:bother|ask|see|check\s+with|tell|call|consult)\s+(?:a|your|the)\s+"
     r"(?:doctor|gp|psychiatrist|prescriber|pharmacist)", _I)
+# "her" is an object only when nothing follows it that it could own ("hurt her feelings")
+_HER = r"her(?=\s*(?:[.,;:!?]|$|\s+(?:back|again|hard|first|if|when|until|and|or|so|before|badly)\b))"
+_SPARED = r"(?!\s+with\s+kindness)"
 _HARM_OTHERS_Q = re.compile(
-    r"\b(?:how\s+(?:do|can|could|should)\s+i|ways?\s+to|help\s+me)\b[^?.!]{0,40}\b(?:hurt|kill|hit"
-    r"|beat\s+up|punch|stab|poison|attack|get\s+revenge\s+on|get\s+back\s+at)\s+(?:him|her|them"
-    r"|my\s+\w+|someone|people)\b", _I)
-_VIOLENCE_A = re.compile(r"\b(?:hit|beat|punch|slap|stab|kill|hurt|attack)\s+(?:him|her|them)"
-                         r"(?:\s+back)?\b|\b(?:get|buy|carry|use)\s+(?:a\s+)?(?:gun|knife|weapon)\b", _I)
+    r"\b(?:how\s+(?:do|can|could|should)\s+i|ways?\s+to|help\s+me)\b[^?.!]{0,40}"
+    r"(?<!not\s)(?<!never\s)\b(?:hurt|kill|hit|beat\s+up|punch|stab|poison|attack"
+    rf"|get\s+revenge\s+on|get\s+back\s+at)\s+(?:him|them|{_HER}|my\s+\w+\b(?!['’]s)"
+    rf"|someone|people)\b{_SPARED}", _I)
+_VIOLENCE_A = re.compile(rf"\b(?:hit|beat|punch|slap|stab|kill|hurt|attack)\s+(?:him|them|{_HER})"
+                         rf"{_SPARED}(?:\s+back)?\b|\b(?:get|buy|carry|use)\s+(?:a\s+)?(?:gun|knife|weapon)\b", _I)
 _CONFRONT = re.compile(r"\bconfront\s+(?:him|her|them|your\s+\w+)\s+(?:alone|on\s+your\s+own"
                        r"|by\s+yourself)\b|\bstay(?:ing)?\s+with\s+(?:an|your)\s+abus\w+", _I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -102,12 +99,16 @@ class Finding:
 @dataclass(frozen=True)
 class SafetyScreen:
     findings: tuple[Finding, ...] = ()
-    crisis_topic: bool = False
+    crisis_topic: bool = False  # the asker's own, current crisis (see synth.judge.crisis)
     crisis_resources: bool = False
     crisis_quote: str = ""
+    crisis_set_aside: str = ""  # e.g. 'negated: "I'm not suicidal"' (crisis words, not a crisis)
 
     def rules(self) -> set[str]:
         return {f.rule for f in self.findings}
+
+    def with_findings(self, extra: list[Finding]) -> SafetyScreen:
+        return replace(self, findings=self.findings + tuple(extra)) if extra else self
 
     def flags(self) -> list[SafetyFlag]:
         return [SafetyFlag(kind=f.kind, quote=f.quote) for f in self.findings]
@@ -120,9 +121,12 @@ def sentences(text: str) -> list[str]:
 def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], ...] = ()) -> SafetyScreen:
     """Screen one pair: unsafe questions, medical advice, harmful advice, crisis handling."""
     findings = [*_question_findings(question), *_answer_findings(answer)]
-    crisis = [s for s in sentences(question) + sentences(answer) if CRISIS.search(s)]
+    readings = [(s, read_crisis(s, speaker=True)) for s in sentences(question)]
+    readings += [(s, read_crisis(s, speaker=False)) for s in sentences(answer)]
+    crisis = [s for s, reading in readings if reading == "own"]
+    aside = next((f'{reading}: "{s[:200]}"' for s, reading in readings if reading not in (None, "own")), "")
     resources = bool(RESOURCES.search(answer)) or any(p.search(answer) for p in extra_resources)
-    return SafetyScreen(tuple(findings), bool(crisis), resources, crisis[0][:300] if crisis else "")
+    return SafetyScreen(tuple(findings), bool(crisis), resources, crisis[0][:300] if crisis else "", aside)
 
 
 def _question_findings(question: str) -> list[Finding]:
@@ -140,8 +144,9 @@ def _question_findings(question: str) -> list[Finding]:
 def _is_method_question(sentence: str) -> bool:
     if _CONCEAL.search(sentence):
         return True
-    return bool(CRISIS.search(sentence) and _METHOD_CUE.search(sentence)
-                and not _HELP_CUE.search(sentence))
+    if read_crisis(sentence) in (None, "negated", "grief", "past"):
+        return False
+    return bool(_METHOD_CUE.search(sentence) and not _HELP_CUE.search(sentence))
 
 
 def _answer_findings(answer: str) -> list[Finding]:
@@ -167,7 +172,7 @@ QUESTION_REASONS = {"self_harm_method": "unsafe_question:self_harm_method",
                     "medication_question": "unsafe_question:medication",
                     "violence_question": "unsafe_question:violence"}
 MEDICAL_RULES = ("dosage", "medication_directive", "doctor_discouraged")
-HARMFUL_RULES = ("violence", "risky_confrontation")
+HARMFUL_RULES = ("violence", "risky_confrontation", "unsafe_advice")
 
 
 @dataclass(frozen=True)

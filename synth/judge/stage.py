@@ -84,7 +84,8 @@ async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[
     stats = JudgeStats(pairs=len(pairs))
     config = ctx.config
     async with open_engine(config.judge, ctx.run, config.budget, stage="judge",
-                           stage_cap=config.budget.judge_max_usd, offline=OfflineJudge(ctx)) as engine:
+                           stage_cap=config.budget.judge_max_usd, offline=OfflineJudge(ctx),
+                           engine=config.engine) as engine:
         states = await judge_pairs(ctx, engine, apply_saved_revisions(ctx, pairs), stats)
         for _ in range(config.judge.max_revisions):
             revised = await revise_round(ctx, engine, list(states.values()), stats)

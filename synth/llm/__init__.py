@@ -11,7 +11,8 @@ Public API (used by generate, judge and the revise loop):
                                   total=len(requests), description="judge")
         one = await engine.call(request, Verdict)          # a single call
 
-- `open_engine(llm_config, run, budget, *, stage, stage_cap=None, offline=None, services=None)`:
+- `open_engine(llm_config, run, budget, *, stage, stage_cap=None, offline=None, services=None,
+  engine=config.engine)`:
   an LLMEngine for one endpoint config (provider vllm / openai / offline) over the run's
   shared response cache (run/cache), budget ledger (run/spend.sqlite, cap budget.max_usd plus
   the optional stage cap) and call log (run/calls.sqlite). Pass `services=other.services` to
@@ -26,15 +27,19 @@ Public API (used by generate, judge and the revise loop):
 - `run_batch(engine, requests, Model, on_result, *, total, description, stage, stage_cap,
   progress=True) -> BatchSummary`: see synth.llm.batch.
 - offline answerer: `Callable[[LLMRequest], BaseModel]`, required when provider is offline.
+- `make_engine(llm_config, services, engine_config, **kw)`: the engine open_engine uses: local,
+  RayEngine (engine.kind ray: Ray workers send the HTTP calls, synth.llm.ray_dispatch) or
+  RayDataEngine (provider ray_vllm: vLLM in the cluster via ray.data.llm).
 """
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 
-from synth.config import BudgetConfig, LLMConfig
+from synth.config import BudgetConfig, EngineConfig, LLMConfig
 from synth.llm.batch import run_batch
 from synth.llm.engine import LLMEngine
+from synth.llm.engines import make_engine
 from synth.llm.services import LLMServices
 from synth.llm.types import BatchSummary, LLMRequest, LLMResult, OfflineAnswerer, Usage
 from synth.rundir import RunDir
@@ -47,6 +52,7 @@ __all__ = [
     "LLMServices",
     "OfflineAnswerer",
     "Usage",
+    "make_engine",
     "open_engine",
     "run_batch",
 ]
@@ -55,18 +61,19 @@ __all__ = [
 @contextlib.asynccontextmanager
 async def open_engine(llm: LLMConfig, run: RunDir, budget: BudgetConfig, *, stage: str,
                       stage_cap: float | None = None, offline: OfflineAnswerer | None = None,
-                      services: LLMServices | None = None,
-                      connect: bool = True) -> AsyncIterator[LLMEngine]:
-    """An engine for one endpoint over the run's cache, budget and call log (closed on exit)."""
+                      services: LLMServices | None = None, connect: bool = True,
+                      engine: EngineConfig | None = None) -> AsyncIterator[LLMEngine]:
+    """An engine for one endpoint over the run's cache, budget and call log (closed on exit);
+    `engine` (the run's engine section) picks local or Ray (synth.llm.engines.make_engine)."""
     own = services is None
     shared = services if services is not None else LLMServices(run, budget)
     try:
-        engine = LLMEngine(llm, shared, stage=stage, stage_cap=stage_cap, offline=offline,
+        made = make_engine(llm, shared, engine, stage=stage, stage_cap=stage_cap, offline=offline,
                            connect=connect)
         try:
-            yield engine
+            yield made
         finally:
-            await engine.aclose()
+            await made.aclose()
     finally:
         if own:
             shared.close()

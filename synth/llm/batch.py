@@ -22,7 +22,7 @@ import asyncio
 import inspect
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -71,11 +71,23 @@ class _Batch:
         while (request := self.next_item()) is not None:
             result = await self.engine.call(request, self.model, stage=self.stage,
                                             stage_cap=self.stage_cap)
-            self.count(result)
-            if self.is_async:
-                await self.on_result(result)  # type: ignore[misc]
-            else:
-                self.on_result(result)
+            await self.handle(result)
+
+    async def handle(self, result: LLMResult) -> None:
+        self.count(result)
+        if self.is_async:
+            await self.on_result(result)  # type: ignore[misc]
+        else:
+            self.on_result(result)
+
+    def runners(self, total: int | None) -> list[Coroutine[Any, Any, None]]:
+        """The coroutines that run the batch: an engine that batches itself (call_many:
+        provider ray_vllm) gets every item at once; else the asyncio workers."""
+        call_many = getattr(self.engine, "call_many", None)
+        if call_many is not None:
+            return [call_many(self.items, self.model, self.handle, stage=self.stage,
+                              stage_cap=self.stage_cap)]
+        return [self.worker() for _ in range(_workers(self.engine, total))]
 
     def count(self, result: LLMResult) -> None:
         s = self.summary
@@ -113,7 +125,7 @@ async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_
     with make_progress(progress) as bar:
         batch.progress = bar
         batch.task = bar.add_task(description, total=total, failed=0, spend=0.0)
-        workers = [asyncio.create_task(batch.worker()) for _ in range(_workers(engine, total))]
+        workers = [asyncio.create_task(runner) for runner in batch.runners(total)]
         try:
             await asyncio.gather(*workers)
         finally:

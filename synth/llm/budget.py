@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from synth.errors import InputError
 from synth.files import connect_sqlite
 
 EPSILON = 1e-12
@@ -107,8 +108,8 @@ def read_spend(path: Path) -> dict[str, float]:
     try:
         row = db.execute("SELECT coalesce(sum(settled), 0), coalesce(sum(committed), 0) "
                          "FROM totals").fetchone()
-    except sqlite3.OperationalError:
-        row = (0.0, 0.0)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"budget ledger unreadable ({exc})", file=str(path)) from None
     finally:
         db.close()
     return {"spend_usd": float(row[0]), "committed_usd": float(row[1])}

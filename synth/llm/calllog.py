@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synth.errors import InputError
 from synth.files import connect_sqlite
 from synth.llm.batching import FlushTimer
 
@@ -36,7 +37,7 @@ _INSERT = ("INSERT INTO calls(at, stage, item_id, request_hash, provider, model,
            " status, reason, error, prompt_tokens, completion_tokens, cost_usd, latency_s, cached)"
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 # statuses that are not a request sent to a server
-NOT_SENT = ("cached", "budget", "offline")
+NOT_SENT = ("cached", "budget", "offline", "cache_miss")
 
 
 class CallLog:
@@ -85,8 +86,8 @@ def read_call_counts(path: Path) -> dict[str, Any]:
                 counts["cached"] += n
             elif status not in NOT_SENT:
                 counts["calls"] += n
-    except sqlite3.OperationalError:
-        pass
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"call log unreadable ({exc})", file=str(path)) from None
     finally:
         db.close()
     return counts

@@ -161,7 +161,9 @@ class LLMEngine:
             return None
         try:
             value = model.model_validate_json(hit["content"])
-        except ValidationError:
+        except ValidationError as exc:  # the model changed since: pay again, and say why
+            self._log(request, key, stage, "cache_miss", reason="cached_answer_invalid",
+                      error=str(exc)[:1500])
             return None
         self._log(request, key, stage, "cached")
         return LLMResult(item_id=request.item_id, status="ok", value=value, cached=True,

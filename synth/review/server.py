@@ -11,6 +11,7 @@ a body over 64 KiB 413. It binds to 127.0.0.1 unless told otherwise.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable
 from http import HTTPStatus
@@ -33,6 +34,21 @@ class ReviewRequestError(Exception):
         self.status = status
 
 
+def host_allowed(header: str | None, bound: str) -> bool:
+    """Against DNS rebinding: the Host a browser sends must be the bound address, localhost or an
+    IP literal; a DNS name that merely resolves to this machine is refused."""
+    if not header:
+        return False
+    host = urlsplit(f"//{header}").hostname or ""
+    if host in (bound.lower(), "localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class ReviewHandler(BaseHTTPRequestHandler):
     session: ReviewSession  # set on the subclass that make_server builds
     reviewer: str = "reviewer"
@@ -42,6 +58,9 @@ class ReviewHandler(BaseHTTPRequestHandler):
         return  # quiet: the CLI prints the address; requests are not logged
 
     def _route(self) -> str:
+        if not host_allowed(self.headers.get("Host"), str(self.server.server_address[0])):
+            raise ReviewRequestError(HTTPStatus.MISDIRECTED_REQUEST,
+                                     "unknown Host header: open the page at the address synth printed")
         path = unquote(urlsplit(self.path).path)
         if ".." in path.split("/") or "\\" in path:
             raise ReviewRequestError(HTTPStatus.BAD_REQUEST, "path traversal is not allowed")

@@ -44,6 +44,20 @@ def test_generate_then_status_json(tmp_path, capsys):
         assert status["calls"] == 0 and status["spend_usd"] == 0
 
 
+def test_status_says_a_store_is_unreadable_instead_of_zero(tmp_path, capsys):
+    config, run_dir = _with_segments(tmp_path, 3)
+    assert main(["generate", str(config), "--no-progress"]) == 0
+    import sqlite3
+    with sqlite3.connect(run_dir / "spend.sqlite") as db:
+        db.execute("DROP TABLE totals")
+    capsys.readouterr()
+    assert main(["status", str(run_dir), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["spend_usd"] is None and status["committed_usd"] is None
+    assert "no such table" in status["unreadable_stores"]["spend.sqlite"]
+    assert status["pairs"] == 9  # the readable parts are still counted
+
+
 def test_budget_stop_exits_5_and_dry_run_sends_nothing(tmp_path, fake_llm, capsys):
     prices = {"generator.price_in_per_mtok": 3.0, "generator.price_out_per_mtok": 15.0}
     config, _ = _with_segments(tmp_path, 20, fake_llm.url, **prices, **{"budget.max_usd": 0.03})

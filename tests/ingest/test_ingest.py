@@ -227,6 +227,21 @@ def test_broken_record_mid_file_is_skipped_and_the_rest_read(tmp_path: Path) -> 
     assert reasons(result) == {"invalid_json": 1} and "line" in result.errors[0]
 
 
+@pytest.mark.parametrize("name, content", [
+    ("deep.json", "[" * 5000 + "]" * 5000),
+    ("deep.jsonl", '{"text": ' + "[" * 5000 + "]" * 5000 + "}\n"),
+])
+def test_json_nested_thousands_deep_is_one_named_error(tmp_path: Path, good_file: Path, name: str,
+                                                         content: str) -> None:
+    bad = tmp_path / name
+    bad.write_text(content, encoding="utf-8")
+    result = ingest(bad, good_file)
+    assert len(result.segments) == 3  # the good file still goes through
+    [error] = _errors_for(result, name)
+    assert "nested too deeply" in error and "line 1" in error
+    assert sum(reasons(result).values()) == 1
+
+
 @pytest.mark.parametrize("content, expected", [("42", "top level is a number"),
                                                ('"hello"', "top level is a string"),
                                                ('{"meta": {"a": 1}}', "object holds no list")])

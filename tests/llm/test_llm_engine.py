@@ -164,3 +164,15 @@ async def test_cache_answers_repeats_and_one_changed_parameter_resends_only_its_
     async with engine_for(tmp_path, llm_config(fake_llm.url, temperature=0.3)) as engine:
         await run_batch(engine, items, Answer, lambda r: None, progress=False)
     assert fake_llm.count == 14  # a sampling parameter touches every request
+
+
+async def test_cached_answer_that_no_longer_validates_is_logged_as_a_miss_with_its_reason(tmp_path, fake_llm):
+    async with engine_for(tmp_path, llm_config(fake_llm.url)) as engine:
+        first = await engine.call(request(), Answer)
+        engine.services.cache.put(first.request_hash, '{"text": "ok", "n": 99}',
+                                  first.usage.model_dump())  # what an older response model accepted
+        again = await engine.call(request(), Answer)
+    assert again.status == "ok" and not again.cached and fake_llm.count == 2
+    rows = call_rows(tmp_path)
+    assert [r["status"] for r in rows] == ["ok", "cache_miss", "ok"]
+    assert rows[1]["reason"] == "cached_answer_invalid" and "n" in rows[1]["error"]

@@ -82,9 +82,11 @@ def server(tmp_path):
     srv.server_close()
 
 
-def _request(srv, method, path, body=None, content_type="application/json"):
+def _request(srv, method, path, body=None, content_type="application/json", host=None):
     conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=10)
     headers = {"Content-Type": content_type} if body is not None else {}
+    if host is not None:
+        headers["Host"] = host
     conn.request(method, path, body=body, headers=headers)
     response = conn.getresponse()
     data = response.read()
@@ -124,6 +126,18 @@ def test_bad_requests_get_4xx(server, method, path, body, content_type, expected
     srv, _ = server
     status, data = _request(srv, method, path, body, content_type or "application/json")
     assert status == expected and "error" in json.loads(data)
+
+
+@pytest.mark.parametrize("host, expected", [
+    ("evil.example.com", 421), ("evil.example.com:8765", 421), ("", 421),
+    ("localhost:8765", 200), ("127.0.0.1", 200),
+])
+def test_host_header_must_be_this_machine_against_dns_rebinding(server, host, expected):
+    srv, session = server
+    body = json.dumps({"pair_id": session.items[0].pair_id, "decision": "accept"})
+    status, _ = _request(srv, "POST", "/api/decisions", body, host=host)
+    assert status == expected
+    assert session.store.path.exists() == (expected == 200)
 
 
 def test_bad_decision_value_is_400_and_nothing_is_saved(server):

@@ -1,0 +1,39 @@
+"""Sentence vectors for the checks: each distinct text encoded once, in one batch, cached.
+
+The judge passes its judgments.sqlite as the cache, so a re-run encodes nothing it has seen;
+`synth check` encodes each distinct question, answer and answer passage of the file once.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from synth.hashing import content_hash
+from synth.text import embeddings
+
+
+class VectorCache(Protocol):
+    """Stored embeddings by text key (judgments.sqlite keeps them for re-runs)."""
+
+    def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]: ...
+
+    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None: ...
+
+
+def embed_texts(texts: list[str], cache: VectorCache | None) -> dict[str, np.ndarray]:
+    """text -> embedding, computing only what the cache does not hold (one batched call)."""
+    keys = {t: content_hash(embeddings.MODEL_NAME + "\x1f" + t) for t in set(texts)}
+    stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
+    missing = sorted((t for t, k in keys.items() if k not in stored), key=len)
+    fresh = dict(zip(missing, embeddings.embed(missing))) if missing else {}
+    if cache is not None and fresh:
+        cache.put_vectors({keys[t]: v for t, v in fresh.items()})
+    return {t: fresh[t] if t in fresh else stored[keys[t]] for t in keys}
+
+
+def matrix(texts: list[str], vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """The vectors of texts as rows (float32, L2-normalised as embed() returns them)."""
+    if not texts:
+        return embeddings.embed([])
+    return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)

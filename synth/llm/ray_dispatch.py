@@ -1,0 +1,160 @@
+"""The ray engine: the driver keeps the books, Ray workers send the HTTP calls.
+
+`RayEngine` is an LLMEngine whose one HTTP attempt (`_post`) runs on a pool of Ray actors
+(synth.llm.ray_worker.HttpWorker); everything else stays on the driver, in the same code as
+the local engine: the response cache (hits never leave the driver), the request body and its
+cache key, the budget reservation before each attempt and its settlement after, validation,
+re-asks, retries with backoff, the call log. So the same config and seeds give the same
+requests, cache keys and pairs as the local engine, and the cap holds across the cluster
+(one ledger, one authority: the driver).
+
+In flight: `engine.workers` x the endpoint's `concurrency` (concurrency is per worker).
+A worker that dies mid-call: the attempt counts as a `worker_lost` fault that may have been
+billed (its worst case stays reserved) and is retried by the engine on a restarted worker
+(Ray restarts actors, max_restarts); answers already returned are saved and never sent again.
+Ray's own task retries are off for these calls: a resend the ledger did not reserve for could
+pass the cap.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from synth.config import EngineConfig, LLMConfig
+from synth.errors import ConfigError, LLMError
+from synth.llm.engine import LLMEngine
+from synth.llm.replies import Reply
+from synth.llm.retry import CallFault
+from synth.llm.services import LLMServices
+
+MAX_RESTARTS = 8  # per worker actor
+REVIVE_TRIES, REVIVE_WAIT_S = 600, 0.2  # a lost worker is polled until Ray has restarted it
+LOST = "worker_lost"
+
+
+def connect_ray(engine: EngineConfig) -> bool:
+    """Join the configured cluster, or start a local Ray (kept for the process: the next stage
+    reuses it; Ray stops it at exit). True when this call connected."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    options: dict[str, Any] = {"log_to_driver": False, "address": engine.address or "local"}
+    if not engine.address:  # "local": always a new local Ray, never a stale one found in /tmp/ray
+        options["include_dashboard"] = False
+    try:
+        ray.init(**options)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"cannot connect to Ray at {engine.address or '(local)'}: {exc}",
+                          key="engine.address") from None
+    return True
+
+
+class WorkerPool:
+    """`engine.workers` HttpWorker actors; each attempt goes to the one with the fewest in flight."""
+
+    def __init__(self, llm: LLMConfig, engine: EngineConfig):
+        import ray
+
+        from synth.llm.ray_worker import HttpWorker
+
+        connect_ray(engine)
+        actor = ray.remote(HttpWorker).options(
+            num_cpus=engine.worker_cpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
+            max_concurrency=llm.concurrency + 4, scheduling_strategy="SPREAD")
+        self.actors = [actor.remote(llm.model_dump_json()) for _ in range(engine.workers)]
+        self.in_flight = [0] * len(self.actors)
+        self.up = [True] * len(self.actors)  # taking calls
+        self.alive = [True] * len(self.actors)  # False: Ray could not restart it
+        self._back = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._turn = 0
+        self.info = self._ready()
+
+    def _ready(self) -> list[dict[str, Any]]:
+        import ray
+
+        infos = ray.get([a.ready.remote() for a in self.actors])
+        errors = sorted({i["error"] for i in infos if i["error"]})
+        if errors:
+            self.close()
+            raise ConfigError(f"ray worker cannot open its endpoint: {errors[0]}", key="engine")
+        nodes = len({info["node"] for info in infos})
+        print(f"{len(infos)} ray workers on {nodes} node{'s' if nodes > 1 else ''}", file=sys.stderr)
+        return infos
+
+    async def post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
+        import ray
+
+        pick = await self._pick()
+        self.in_flight[pick] += 1
+        try:
+            return await self.actors[pick].post.remote(body)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+            self._lost(pick)
+            text = f"ray worker {pick} was lost mid-call ({type(exc).__name__}); Ray restarts it"
+            return None, CallFault(LOST, text, True, billed=True), 0.0, f"ray-worker-{pick}"
+        finally:
+            self.in_flight[pick] -= 1
+
+    async def _pick(self) -> int:
+        """The live worker with the fewest calls in flight (round robin among ties)."""
+        while not any(self.up):
+            if not any(self.alive):
+                raise LLMError(f"every ray worker was lost and could not be restarted "
+                               f"(max_restarts={MAX_RESTARTS})")
+            self._back.clear()
+            await self._back.wait()
+        self._turn += 1
+        n = len(self.actors)
+        live = [i for i in range(n) if self.up[i]]
+        return min(live, key=lambda i: (self.in_flight[i], (i - self._turn) % n))
+
+    def _lost(self, index: int) -> None:
+        """Stop sending to a lost worker until Ray has restarted it."""
+        if self.up[index]:
+            self.up[index] = False
+            task = asyncio.get_running_loop().create_task(self._revive(index))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _revive(self, index: int) -> None:
+        import ray
+
+        for _ in range(REVIVE_TRIES):
+            try:
+                await self.actors[index].ready.remote()
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+                await asyncio.sleep(REVIVE_WAIT_S)
+                continue
+            self.up[index] = True
+            break
+        else:
+            self.alive[index] = False
+        self._back.set()
+
+    def close(self) -> None:
+        import ray
+
+        for task in self._tasks:
+            task.cancel()
+        for actor in self.actors:
+            ray.kill(actor, no_restart=True)
+        self.actors = []
+
+
+class RayEngine(LLMEngine):
+    """LLMEngine with its HTTP attempts on Ray workers (see the module docstring)."""
+
+    def __init__(self, config: LLMConfig, services: LLMServices, engine: EngineConfig, **kwargs: Any):
+        wide = config.model_copy(update={"concurrency": config.concurrency * engine.workers})
+        super().__init__(wide, services, connect=False, **kwargs)
+        self.pool = WorkerPool(config, engine)
+
+    async def _post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
+        return await self.pool.post(body)
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await asyncio.to_thread(self.pool.close)

@@ -1,0 +1,79 @@
+"""Whose crisis and when: negation, third party, past and grief are not the asker's crisis."""
+from __future__ import annotations
+
+import pytest
+
+from synth.config import SafetyConfig
+from synth.judge.crisis import read_crisis
+from synth.judge.safety import SafetyPolicy
+
+POLICY = SafetyPolicy.from_config(SafetyConfig())
+PLAIN = "Start by noticing the feeling, name it, and give yourself a few minutes before you respond."
+
+
+def reasons(question: str, answer: str = PLAIN) -> list[str]:
+    return POLICY.screen_reasons(POLICY.screen(question, answer))
+
+
+@pytest.mark.parametrize("sentence, reading", [
+    ("I have never attempted or even considered suicide, but I feel flat every day.", "negated"),
+    ("I'm not suicidal, I am just exhausted by work.", "negated"),
+    ("I don't want to die, I want the arguing to stop.", "negated"),
+    ("How do I support my wife after her suicide attempt last month?", "third_party"),
+    ("My teenage son has started self-harming and I feel helpless.", "third_party"),
+    ("A friend told me she wants to kill herself.", "third_party"),
+    ("My uncle took his own life in the spring and none of us saw it coming.", "grief"),
+    ("Since we lost Dad to suicide I can't concentrate on anything.", "grief"),
+    ("I self-harmed for a while in my early twenties, years ago now.", "past"),
+    ("I used to cut myself when I was at school.", "past"),
+])
+def test_crisis_words_that_are_not_the_askers_current_crisis(sentence: str, reading: str) -> None:
+    assert read_crisis(sentence) == reading
+    assert reasons(sentence) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "I keep thinking about suicide and I can't tell anyone.",
+    "I don't know what's wrong with me, but I want to die.",
+    "Nobody knows that I self-harm.",
+    "I used to self-harm and now the urges are back every night.",
+    "Lately I've been thinking everyone would be better off if I ended my life.",
+])
+def test_own_current_crisis_still_needs_the_answer_to_point_to_help(sentence: str) -> None:
+    assert read_crisis(sentence) == "own"
+    assert reasons(sentence) == ["crisis_without_resources"]
+    helpful = PLAIN + " If you are thinking of ending your life, please call or text 988 tonight."
+    assert reasons(sentence, helpful) == []
+
+
+def test_a_set_aside_mention_is_reported_not_flagged() -> None:
+    result = POLICY.screen("I'm not suicidal but I cry every day, what should I do?", PLAIN)
+    assert not result.crisis_topic and result.crisis_set_aside.startswith("negated:")
+
+
+def test_answer_talking_to_the_listener_about_suicide_is_a_crisis() -> None:
+    answer = ("When people say they think about suicide, I tell them it passes and they can sit it "
+              "out alone.")
+    assert reasons("Is it normal to feel this low?", answer) == ["crisis_without_resources"]
+
+
+@pytest.mark.parametrize("text", [
+    "I'm scared I hurt her feelings when I cancelled the trip.",
+    "How can I tell my sister the truth without hurting her feelings?",
+    "How do I not hurt my mum's feelings when I move out?",
+    "Honestly, just kill them with kindness and see what happens.",
+])
+def test_hurting_feelings_is_not_violence(text: str) -> None:
+    assert reasons(text, text) == []
+
+
+def test_violence_is_still_caught() -> None:
+    assert reasons("How can I hurt her back for cheating on me?") == ["unsafe_question:violence"]
+    assert reasons("What should I do?", "If he pushes you again, hit him back harder.") == [
+        "harmful_advice:violence"]
+
+
+def test_method_questions_about_the_past_or_a_loss_are_not_method_questions() -> None:
+    assert reasons("How did my cousin's suicide happen so fast, and why didn't we see it?") == []
+    assert reasons("What is the quickest way to kill myself?") == [
+        "unsafe_question:self_harm_method", "crisis_without_resources"]

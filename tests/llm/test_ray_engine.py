@@ -1,0 +1,83 @@
+"""The ray engine on a local Ray (2 CPUs) against the fake server: cap, lost workers, errors."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+
+import pytest
+from llm_helpers import Answer, call_rows, llm_config, request
+
+from synth.config import BudgetConfig, EngineConfig
+from synth.errors import LLMError
+from synth.llm import LLMServices, run_batch
+from synth.llm.budget import read_spend
+from synth.llm.ray_dispatch import RayEngine
+from synth.rundir import RunDir
+
+PRICE_IN, PRICE_OUT = 2.0, 8.0
+
+
+@contextlib.asynccontextmanager
+async def ray_engine(root, config, workers=4, max_usd=100.0):
+    services = LLMServices(RunDir(root), BudgetConfig(max_usd=max_usd))
+    engine = await asyncio.to_thread(RayEngine, config, services, EngineConfig(kind="ray", workers=workers))
+    try:
+        yield engine
+    finally:
+        await engine.aclose()
+        services.close()
+
+
+def cfg(url, **kw):
+    return llm_config(url, api_key_env=None, provider="vllm", **kw)
+
+
+async def test_cap_holds_with_4_workers_x_32_in_flight(tmp_path, fake_llm, local_ray):
+    fake_llm.latency_s = 0.2
+    config = cfg(fake_llm.url, concurrency=32, max_tokens=48, price_in_per_mtok=PRICE_IN,
+                 price_out_per_mtok=PRICE_OUT)
+    cap = 0.1  # ~$0.0003 a call as answered, ~$0.0005 worst case: 128 in flight fit, 600 calls do not
+    results = []
+    async with ray_engine(tmp_path, config, max_usd=cap) as engine:
+        summary = await run_batch(engine, [request(i) for i in range(600)], Answer, results.append,
+                                  progress=False)
+    assert summary.stopped == "budget" and summary.ok >= 100
+    assert fake_llm.spend(PRICE_IN, PRICE_OUT) <= cap  # what the server billed
+    assert read_spend(tmp_path / "spend.sqlite")["committed_usd"] <= cap + 1e-12
+    assert 64 < fake_llm.max_in_flight <= 128
+
+
+async def test_a_worker_killed_mid_run_loses_nothing_and_pays_nothing_twice(tmp_path, fake_llm, local_ray):
+    fake_llm.latency_s = 0.1
+    config = cfg(fake_llm.url, concurrency=8, price_in_per_mtok=PRICE_IN, price_out_per_mtok=PRICE_OUT)
+    results = []
+    async with ray_engine(tmp_path, config, workers=2) as engine:
+        victim = engine.pool.info[0]["pid"]
+
+        def on_result(result):
+            results.append(result)
+            if len(results) == 40:
+                os.kill(victim, signal.SIGKILL)
+        summary = await run_batch(engine, [request(i) for i in range(200)], Answer, on_result,
+                                  progress=False)
+    assert summary.ok == 200 and sorted(r.item_id for r in results) == sorted(f"item-{i}" for i in range(200))
+    lost = [r for r in call_rows(tmp_path) if r["reason"] == "worker_lost"]
+    assert 1 <= len(lost) <= 8 + 2  # the calls in flight on the killed worker (+ a race)
+    twice = sum(n - 1 for n in fake_llm.answered_keys.values() if n > 1)
+    assert twice <= len(lost)  # a request is sent again only when it was in flight on the lost worker
+    spend = read_spend(tmp_path / "spend.sqlite")
+    assert spend["committed_usd"] >= fake_llm.spend(PRICE_IN, PRICE_OUT) - 1e-12  # lost calls kept their worst case
+    fake_llm.reset_stats()
+    async with ray_engine(tmp_path, config, workers=1) as engine:
+        again = await run_batch(engine, [request(i) for i in range(200)], Answer, lambda r: None,
+                                progress=False)
+    assert again.cached == 200 and fake_llm.count == 0
+
+
+async def test_a_refusing_endpoint_stops_the_run(tmp_path, fake_llm, local_ray):
+    fake_llm.models = {"other-model"}
+    async with ray_engine(tmp_path, cfg(fake_llm.url), workers=1) as engine:
+        with pytest.raises(LLMError, match="404"):
+            await run_batch(engine, [request(i) for i in range(20)], Answer, lambda r: None, progress=False)
