@@ -63,7 +63,7 @@ def make_segments(n: int, seed: int = 7) -> list[Segment]:
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests/fake_llm_server.py"), "--latency", str(latency),
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests/fakes/fake_llm_server.py"), "--latency", str(latency),
                              "--approx-usage"],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -89,9 +89,9 @@ def config_for(run_dir: Path, url: str, concurrency: int = 64) -> Any:
 def request_bodies(cfg: Any, segments: list[Segment]) -> list[dict[str, Any]]:
     experts = load_experts(cfg.experts)
     prompts = GenerationPrompts.load(cfg, experts)
-    fmt = response_format(question_set_model(cfg.generator.questions_per_segment))
     return [{"model": cfg.generator.model, "messages": job.request.messages, "temperature": 0.8,
-             "max_tokens": 512, "seed": job.request.seed, **fmt}
+             "max_tokens": 512, "seed": job.request.seed,
+             **response_format(question_set_model(len(job.slots), job.types))}
             for job in (build_job(cfg, prompts, experts, s) for s in segments)]
 
 

@@ -31,8 +31,10 @@ class LLMConfig(Section):
     max_retries: int = Field(3, ge=0, le=20)
     temperature: float = Field(0.8, ge=0, le=2)
     max_tokens: int = Field(512, ge=1)
-    price_in_per_mtok: float = Field(0.0, ge=0)
-    price_out_per_mtok: float = Field(0.0, ge=0)
+    # USD per million tokens; unset on a hosted API (provider openai): the published price
+    # (genai-prices); unset elsewhere: free. Either one set: the other is 0.
+    price_in_per_mtok: float | None = Field(None, ge=0)
+    price_out_per_mtok: float | None = Field(None, ge=0)
     seed: int = 0
     tokenizer: str | None = None  # local tokenizer dir for prompt token counts; else tiktoken
     # extra request fields sent as-is (part of the cache key), e.g. vLLM + Qwen3:
@@ -44,6 +46,10 @@ class LLMConfig(Section):
     # types) on one aiohttp session, ~1 ms less CPU a call; "sdk" goes through
     # AsyncOpenAI.post with the SDK's aiohttp transport (DefaultAioHttpClient)
     transport: Literal["aiohttp", "sdk"] = "aiohttp"
+    # strict structured output (response_format json_schema with strict: true, schema made
+    # strict by the OpenAI SDK); None = on for provider openai. A server that rejects it gets
+    # the plain schema and the re-ask path.
+    strict_output: bool | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -87,7 +93,8 @@ class JudgeConfig(LLMConfig):
 
 
 class BudgetConfig(Section):
-    max_usd: float = Field(5.0, ge=0)
+    max_usd: float | None = Field(5.0, ge=0)  # null: no dollar cap
+    max_tokens: int | None = Field(None, ge=0)  # input + output tokens, every stage; null: no cap
     judge_max_usd: float | None = Field(None, ge=0)
 
 
@@ -113,16 +120,20 @@ class CurateConfig(Section):
     quotas: dict[str, int] = Field(default_factory=dict)  # expert -> max pairs; absent = no cap
     min_pairs_warning: int = 50
     semantic: bool = True  # embedding-cosine dedup (needs the embed extra; else recorded as skipped)
+    # generation sets to curate (synth status --json lists them): null = the current config's
+    # set, a list of set ids, or "all" to merge every set (each row keeps its set id)
+    generations: list[str] | Literal["all"] | None = None
 
 
 class ExportConfig(Section):
-    base_model: Literal["qwen3", "llama3_1"] = "qwen3"
-    tokenizer: str | None = None  # local dir (or hub id when reachable)
+    # an alias (qwen3, llama3_1), a Hugging Face model id (org/name) or a local model folder
+    base_model: str = Field("qwen3", min_length=1)
+    tokenizer: str | None = None  # local dir (or hub id when reachable); default: the model's
     max_seq_len: int = Field(4096, ge=64)
     overlength: Literal["drop", "truncate"] = "drop"
     system_prompt: bool = True
     gpu: str = "H100-80GB"
-    base_model_id: str | None = None  # e.g. Qwen/Qwen3-8B for configs and serving
+    base_model_id: str | None = None  # hub id for serving and LitGPT download (overrides)
     effective_batch: int = Field(16, ge=1)  # examples per optimizer step in training configs
     adapters_dir: str = "adapters"  # where training writes adapters (<dir>/<expert>), for serving
 
@@ -167,7 +178,7 @@ class SafetyConfig(Section):
     unsafe_advice: bool = True
     advice_bank: str = "judges/unsafe_advice.yaml"
     advice_min_similarity: float = Field(0.6, ge=0, le=1)  # cosine with an unsafe exemplar
-    advice_min_margin: float = Field(0.05, ge=-1, le=1)  # ... minus the best safe exemplar's
+    advice_min_margin: float = Field(0.05, ge=-1, le=1)  # ... minus the nearest safe exemplar's
 
 
 class RunConfig(Section):

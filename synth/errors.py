@@ -70,3 +70,9 @@ class ValidationFailed(SynthError):
     """A validation gate (trainer load, LoRA step, voice check) failed."""
 
     exit_code = 7
+
+
+class TrainFailed(SynthError):
+    """`synth train` could not train an expert (missing export, base model, train extra, bad result)."""
+
+    exit_code = 8

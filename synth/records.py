@@ -1,17 +1,18 @@
 """Every record that crosses a stage boundary. One pydantic type per hand-off.
 
 ingest  -> Segment / QuarantinedRecord
-generate-> Pair / GenerationFailure
+generate-> GenerationSet (generations.jsonl) / Pair / GenerationFailure
 judge   -> Judgment (+ CheckResult on the pair)  -> JudgedPair
 curate  -> CuratedPair / ExcludedPair
 review  -> ReviewDecision
+compare -> SetComparison (reports/compare.json)
 export  -> ExportManifest
 """
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +98,23 @@ class RevisionRound(Record):
     judge_model: str | None = None
 
 
+class GenerationSet(Record):
+    """What makes a generation's questions; `generation_id` is a hash of all of it. A model
+    swap in the same run dir is a new set beside the old one (run_dir/generations.jsonl)."""
+
+    generation_id: str
+    provider: str
+    model: str
+    prompts_hash: str  # every prompt template and variation file of the generator
+    questions_per_segment: int
+    temperature: float
+    max_tokens: int
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    seed: int = 0  # the run's seed
+    generator_seed: int = 0
+    created_at: str = Field(default_factory=utc_now)
+
+
 class Pair(Record):
     """A generated question with the segment that answers it."""
 
@@ -118,6 +136,7 @@ class Pair(Record):
     segment_flags: list[str] = Field(default_factory=list)
     confidence: float | None = None
     created_at: str = Field(default_factory=utc_now)
+    generation: str | None = None  # GenerationSet id (None: a pair from before generation sets)
 
 
 class GenerationFailure(Record):
@@ -130,6 +149,7 @@ class GenerationFailure(Record):
     attempts: int = 1
     prompt_hash: str | None = None
     at: str = Field(default_factory=utc_now)
+    generation: str | None = None  # GenerationSet id
 
 
 # ---------------------------------------------------------------- judge
@@ -208,6 +228,34 @@ class ExcludedPair(Record):
     detail: str = ""
 
 
+# ---------------------------------------------------------------- compare
+
+class SetMetrics(Record):
+    """What one generation set (or one expert's part of it) gave, on the compared segments."""
+
+    pairs: int = 0
+    judged: int = 0  # pairs with an ok judgment in judged.jsonl
+    accepted: int = 0
+    accept_rate: float | None = None  # accepted / judged (None: nothing judged)
+    mean_scores: dict[str, float] = Field(default_factory=dict)  # criterion -> mean judge score
+    failed: int = 0  # segments whose generation failed for good
+    spend_usd: float = 0.0  # generation spend (the set: its ledger stage; an expert: call log)
+    cost_per_accepted_usd: float | None = None
+    distinct_bigrams: float | None = None  # distinct-2 of the questions (unique / all bigrams)
+    embedding_distance: float | None = None  # mean cosine distance between a segment's questions
+    question_words: float | None = None  # mean question length in words
+
+
+class SetComparison(SetMetrics):
+    """`synth compare`: one generation set beside the others, overall and per expert."""
+
+    id: str
+    provider: str
+    model: str
+    segments: int = 0  # segments compared (those every set attempted)
+    experts: dict[str, SetMetrics] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------- export
 
 class ExportManifest(Record):
@@ -220,9 +268,47 @@ class ExportManifest(Record):
     created_at: str = Field(default_factory=utc_now)
     base_model_id: str = ""  # hub id the configs and serving command use
     tokenizer: str = ""  # where the tokenizer was loaded from
+    model_type: str = ""  # config.json model_type of the base model
+    template_kwargs: dict[str, bool] = Field(default_factory=dict)  # chat template kwargs (reasoning off)
+    litgpt: dict[str, str] = Field(default_factory=dict)  # repo_id, checkpoint_dir, prompt_style, version
     token_stats: dict[str, dict[str, float]] = Field(default_factory=dict)  # expert -> figures
     excluded: dict[str, int] = Field(default_factory=dict)  # reason -> pairs not exported
     warnings: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- train
+
+
+class TrainConfigFile(Record):
+    """export/<expert>/config/trl.yaml: what `synth train` and `synth validate` run."""
+
+    base_model: str  # hub id or local folder the real model loads from
+    expert: str
+    data_files: dict[str, str]  # split -> packed parquet, relative to the export folder
+    jsonl_files: dict[str, str] = Field(default_factory=dict)  # the same pairs as TRL JSONL
+    jsonl_sft: dict[str, object] = Field(default_factory=dict)  # sft overrides for jsonl_files
+    lora: dict[str, object]  # peft.LoraConfig kwargs
+    sft: dict[str, object]  # trl.SFTConfig kwargs
+    expected_optimizer_steps: int = 0
+    memory: dict[str, object] = Field(default_factory=dict)  # synth.export.memory plan
+
+
+class TrainResult(Record):
+    """One `synth train` run of one expert (reports/train_<expert>.{json,html})."""
+
+    expert: str
+    base_model: str
+    model_kind: Literal["base", "tiny"]  # the real weights, or the tiny random CPU model
+    device: str
+    adapter_dir: str
+    steps: int
+    train_loss: list[tuple[int, float]] = Field(default_factory=list)  # (step, loss)
+    eval_loss: list[tuple[int, float]] = Field(default_factory=list)  # (step, val loss)
+    figures: dict[str, float] = Field(default_factory=dict)  # tokens, seconds, tokens/s, ...
+    adapter_problems: list[str] = Field(default_factory=list)  # why vLLM would refuse it
+    settings: dict[str, object] = Field(default_factory=dict)  # the SFTConfig values used
+    accelerate_command: str = ""
+    created_at: str = Field(default_factory=utc_now)
 
 
 # ---------------------------------------------------------------- validate / router

@@ -6,6 +6,7 @@ Layout (relative to run_dir):
   quarantine.jsonl         ingest: QuarantinedRecord
   pairs.jsonl              generate: Pair (appended as calls complete)
   failures.jsonl           generate: GenerationFailure
+  generations.jsonl        generate: GenerationSet, one per set of pairs (model swaps)
   calls.sqlite             every LLM call (request hash, model, tokens, latency, status)
   spend.sqlite             budget ledger (reservations and settled spend), survives restarts
   cache/                   diskcache of LLM responses
@@ -55,6 +56,10 @@ class RunDir:
     @property
     def failures(self) -> Path:
         return self.path("failures.jsonl")
+
+    @property
+    def generations(self) -> Path:
+        return self.path("generations.jsonl")
 
     @property
     def calls_db(self) -> Path:

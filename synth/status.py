@@ -9,18 +9,20 @@ from typing import Any
 
 from synth.errors import InputError
 from synth.files import count_records
-from synth.llm.budget import read_spend
+from synth.llm.budget import read_spend, read_stage_spend
 from synth.llm.calllog import read_call_counts
 from synth.rundir import RunDir
+
+LEGACY = "legacy"  # pairs made before generation sets (synth.generate.sets.LEGACY)
 
 
 def _count_lines(path: Path) -> int:
     return count_records(path) or 0
 
 
-def _segment_ids(path: Path, unreadable: Counter[str]) -> list[tuple[str, str | None]]:
-    """(segment_id, reason) of each record of a pairs or failures file; lines that are not
-    such a record (a torn line of a running or killed stage) are counted in `unreadable`."""
+def _records(path: Path, unreadable: Counter[str], key: str = "segment_id") -> list[dict[str, Any]]:
+    """The records of a JSONL file that hold `key`; lines that are not such a record (a torn
+    line of a running or killed stage) are counted in `unreadable`."""
     if not path.exists():
         return []
     rows = []
@@ -30,8 +32,8 @@ def _segment_ids(path: Path, unreadable: Counter[str]) -> list[tuple[str, str | 
                 record = json.loads(line)
             except json.JSONDecodeError:
                 record = None
-            if isinstance(record, dict) and "segment_id" in record:
-                rows.append((str(record["segment_id"]), record.get("reason")))
+            if isinstance(record, dict) and key in record:
+                rows.append(record)
             else:
                 unreadable[path.name] += 1
     return rows
@@ -51,14 +53,37 @@ def _rounded(counts: dict[str, Any] | None, key: str) -> float | None:
     return None if counts is None else round(counts[key], 6)
 
 
+def _failed(pairs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> dict[str, str]:
+    """segment id -> reason of its last failure, for segments without pairs."""
+    with_pairs = {str(p["segment_id"]) for p in pairs}
+    return {str(f["segment_id"]): f.get("reason") or "failed" for f in failures
+            if str(f["segment_id"]) not in with_pairs}
+
+
+def generations(run: RunDir, pairs: list[dict[str, Any]], failures: list[dict[str, Any]],
+                unreadable: Counter[str], spend: dict[str, float] | None) -> list[dict[str, Any]]:
+    """One entry per generation set: id, provider, model, pairs, failed segments, spend
+    (None when the ledger cannot be read)."""
+    sets = {str(g["generation_id"]): g for g in _records(run.generations, unreadable, "generation_id")}
+    ids = list(sets) + sorted({p.get("generation") or LEGACY for p in pairs} - set(sets))
+    out = []
+    for gid in ids:
+        own = [p for p in pairs if (p.get("generation") or LEGACY) == gid]
+        first = sets.get(gid) or {"provider": own[0].get("generator"), "model": own[0].get("generator_model")}
+        failed = _failed(own, [f for f in failures if (f.get("generation") or LEGACY) == gid])
+        out.append({"id": gid, "provider": first.get("provider"), "model": first.get("model"),
+                    "pairs": len(own), "failed": len(failed),
+                    "spend_usd": None if spend is None else round(spend.get(f"generate:{gid}", 0.0), 6)})
+    return out
+
+
 def run_status(run: RunDir) -> dict[str, Any]:
-    """Counts of a run: segments, pairs, failed segments, spend and LLM calls."""
+    """Counts of a run: segments, pairs, failed segments, spend, tokens, LLM calls, and the same
+    per generation set (`generations`)."""
     unreadable: Counter[str] = Counter()
-    with_pairs = {sid for sid, _ in _segment_ids(run.pairs, unreadable)}
-    last_failure: dict[str, str] = {}
-    for sid, reason in _segment_ids(run.failures, unreadable):
-        if sid not in with_pairs:
-            last_failure[sid] = reason or "failed"
+    pairs, failures = _records(run.pairs, unreadable), _records(run.failures, unreadable)
+    with_pairs = {str(p["segment_id"]) for p in pairs}
+    last_failure = _failed(pairs, failures)
     segments = _count_lines(run.segments)
     unreadable_stores: dict[str, str] = {}
     spend = _store(read_spend, run.spend_db, unreadable_stores)
@@ -69,6 +94,9 @@ def run_status(run: RunDir) -> dict[str, Any]:
         "pending": max(0, segments - len(with_pairs) - len(last_failure)),
         "failures": dict(Counter(last_failure.values())),
         "spend_usd": _rounded(spend, "spend_usd"), "committed_usd": _rounded(spend, "committed_usd"),
+        "tokens": spend and spend["tokens"], "committed_tokens": spend and spend["committed_tokens"],
+        "generations": generations(run, pairs, failures, unreadable,
+                                   _store(read_stage_spend, run.spend_db, unreadable_stores)),
         "calls": calls and calls["calls"], "cached": calls and calls["cached"],
         "calls_by_status": calls and calls["by_status"],
     }

@@ -105,6 +105,18 @@ def test_no_module_imports_its_own_stage_package() -> None:
     assert offenders == []
 
 
+STAGES = ("ingest", "generate", "judge", "curate", "export", "router", "validate", "review",
+          "reports", "train", "compare")
+
+
+def test_pipeline_and_cli_call_only_the_stage_packages() -> None:
+    graph = import_graph()
+    callers = [n for n in graph if n == "synth.pipeline" or n.startswith("synth.cli")]
+    reaching_in = sorted(f"{caller} -> {dep}" for caller in callers for dep in graph[caller]
+                         if dep.count(".") > 1 and dep.split(".")[1] in STAGES)
+    assert reaching_in == []
+
+
 def test_only_the_spine_sits_flat() -> None:
     flat = {p.stem for p in SYNTH.glob("*.py")}
     assert flat <= SPINE, sorted(flat - SPINE)

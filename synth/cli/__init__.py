@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok; 1 error; 2 bad config or usage; 3 bad input; 4 LLM endpoint refused
 (bad key, unknown model); 5 budget cap reached (resumable); 6 export failed;
-7 validation failed; 130 interrupted.
+7 validation failed; 8 training failed; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from synth.cli import compare as _compare  # noqa: E402,F401
 from synth.cli import curate as _curate  # noqa: E402,F401
 from synth.cli import export as _export  # noqa: E402,F401
 from synth.cli import generate as _generate  # noqa: E402,F401
@@ -21,6 +22,7 @@ from synth.cli import pipeline as _pipeline  # noqa: E402,F401
 from synth.cli import report as _report  # noqa: E402,F401
 from synth.cli import review as _review  # noqa: E402,F401
 from synth.cli import router as _router  # noqa: E402,F401
+from synth.cli import train as _train  # noqa: E402,F401
 from synth.cli import validate as _validate  # noqa: E402,F401
 from synth.cli.app import app, err_console
 from synth.errors import SynthError

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from synth.cli.app import app
 from synth.cli.options import ConfigArg, JsonOption, SetOption, load
-from synth.config import RunConfig
+from synth.config import BudgetConfig, RunConfig
 from synth.errors import BudgetExceeded
 from synth.files import read_jsonl
 from synth.records import Segment
@@ -33,21 +33,33 @@ def load_segments(config: RunConfig, run: RunDir) -> list[Segment]:
     return run_ingest(config, run).segments
 
 
-def _print_summary(summary: GenerateSummary, json_out: bool) -> None:
+def _print_summary(summary: GenerateSummary, json_out: bool, budget: BudgetConfig) -> None:
+    from synth.generate.estimate import caps
+
     if json_out:
         typer.echo(summary.model_dump_json(indent=2))
         return
+    others = f"; {summary.other_generations} other set(s) in the run dir left as they are" \
+        if summary.other_generations else ""
+    out.print(f"generation set {summary.generation} ({summary.model}"
+              f"{', new' if summary.new_generation else ''}): {summary.already_done} of its "
+              f"segment(s) already done{others}")
     if summary.dry_run and summary.estimate is not None:
         e = summary.estimate
         out.print(f"dry run: {e.segments} segment(s) to generate, {e.cached} cached, "
-                      f"{e.prompt_tokens} prompt tokens; cost about ${e.typical_usd:.4f}, "
-                      f"worst case ${e.worst_case_usd:.4f}; nothing was sent")
+                  f"{e.prompt_tokens} prompt tokens; cost about ${e.typical_usd:.4f} / "
+                  f"{e.typical_tokens:,} tokens, worst case ${e.worst_case_usd:.4f} / "
+                  f"{e.worst_case_tokens:,} tokens (prices: {e.price_source}); budget caps: "
+                  f"{caps(budget)}; nothing was sent")
         return
     failures = ", ".join(f"{k}={v}" for k, v in sorted(summary.failures.items())) or "none"
     out.print(f"generate: {summary.segments_ok} segment(s) -> {summary.pairs_written} pair(s); "
-                  f"{summary.failed} failed ({failures}); {summary.already_done} already done; "
-                  f"{summary.calls} call(s), {summary.cached} cached; spend ${summary.spend_usd:.4f} "
-                  f"(run total ${summary.total_spend_usd:.4f})")
+              f"{summary.failed} failed ({failures}); {summary.calls} call(s), {summary.cached} "
+              f"cached; spend ${summary.spend_usd:.4f} (run total ${summary.total_spend_usd:.4f}, "
+              f"{summary.total_tokens:,} tokens)")
+    for url, times in summary.replicas_out.items():
+        out.print(f"replica {url} was taken out of rotation {times} time(s) (see calls.sqlite, "
+                  "status replica_out)")
 
 
 @app.command("generate")
@@ -75,9 +87,9 @@ def generate_command(
     except BudgetExceeded as exc:
         partial = getattr(exc, "summary", None)
         if isinstance(partial, GenerateSummary):
-            _print_summary(partial, json_out)
+            _print_summary(partial, json_out, cfg.budget)
         raise
-    _print_summary(summary, json_out)
+    _print_summary(summary, json_out, cfg.budget)
 
 
 @app.command("status")

@@ -92,7 +92,8 @@ def audit_command(
 
     Reads only the given paths and writes only the report directory.
 
-    Exit codes: 0 all input read; 3 some input could not be read (one line each on stderr; everything else is still audited); 2 bad option or experts file.
+    Exit codes: 0 all input read; 3 some input could not be read (one line each on stderr;
+    everything else is still audited); 2 bad option or experts file.
     """
     from synth.ingest import ingest_paths, write_audit
 
@@ -107,7 +108,8 @@ def audit_command(
 def ingest_command(config: ConfigArg, sets: SetOption = None, as_json: JsonOption = False) -> None:
     """Ingest a run config's inputs into its run dir: segments.jsonl, quarantine.jsonl, reports/audit.*
 
-    Exit codes: 0 all input read; 3 some input could not be read (one line each on stderr; the rest is ingested) or no usable segment; 2 bad config.
+    Exit codes: 0 all input read; 3 some input could not be read (one line each on stderr; the
+    rest is ingested) or no usable segment; 2 bad config.
     """
     from synth.ingest import run_ingest
 

@@ -19,8 +19,10 @@ console = Console(stderr=True, soft_wrap=True)  # paths stay whole for copy-past
 def review_command(
     config: ConfigArg,
     sets: SetOption = None,
-    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the sample to this CSV for offline review and exit.")] = None,
-    csv_in: Annotated[Path | None, typer.Option("--import-csv", help="Read decisions back from a reviewed CSV and exit.")] = None,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", help="Write the sample to this CSV for offline review and exit.")] = None,
+    csv_in: Annotated[Path | None, typer.Option(
+        "--import-csv", help="Read decisions back from a reviewed CSV and exit.")] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind (default review.host, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default review.port; 0 picks a free one).")] = None,
     reviewer: Annotated[str, typer.Option(help="Name stored with each decision.")] = "reviewer",

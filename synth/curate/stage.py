@@ -1,6 +1,7 @@
 """The curate stage: judged pairs -> train/val pairs per expert, every exclusion named.
 
-Order: accept rule (judge verdict + automated checks + safety, as decided by the judge stage;
+Order: selection (the chosen generation sets, pairs of current segments only; synth.curate.select)
+-> accept rule (judge verdict + automated checks + safety, as decided by the judge stage;
 review decisions; per-expert confidence and length thresholds) -> dedup (exact, near,
 semantic; synth.curate.dedup) -> per-expert quotas (synth.curate.balance) -> grouped, stratified,
 seeded split (synth.curate.split) -> leak check -> files + distribution report (synth.curate.distribution).
@@ -21,6 +22,7 @@ from synth.curate.base import CurateResult
 from synth.curate.dedup import DedupItem, DedupResult, deduplicate
 from synth.curate.distribution import write_distribution_report
 from synth.curate.report import curation_report
+from synth.curate.select import select_pairs
 from synth.curate.split import SplitItem, grouped_split
 from synth.experts import ExpertSet, load_experts
 from synth.files import atomic_write_text, read_jsonl, write_jsonl
@@ -170,7 +172,9 @@ def run_curate(config: RunConfig, run: RunDir, judged: list[JudgedPair]) -> Cura
     """Accept rule, dedup, quotas, split; write curated/ and reports/distribution.html."""
     experts = load_experts(config.resolve(config.experts))
     decisions = load_review_decisions(run)
-    accepted, excluded, overridden = _screen(judged, experts, decisions)
+    selected, not_selected = select_pairs(config, run, judged)
+    accepted, excluded, overridden = _screen(selected, experts, decisions)
+    excluded = not_selected + excluded
     stage = _Stage(config, experts, {j.pair.pair_id: pair_scores(j) for j in accepted}, excluded)
     survivors, dedup = _dedup(stage, accepted)
     final, balance = _balance(stage, survivors)

@@ -45,8 +45,11 @@ def _template(name: str) -> PromptTemplate:
 
 
 def _thinking_kwargs(manifest: ExportManifest, lead: str) -> str:
-    """The request kwargs that turn Qwen3's thinking off, for the cards' instructions."""
-    return f'{lead}`"chat_template_kwargs": {{"enable_thinking": false}}`' if manifest.base_model == "qwen3" else ""
+    """The request kwargs that turn reasoning off (Qwen3's thinking), for the cards' instructions."""
+    if not manifest.template_kwargs:
+        return ""
+    kwargs = ", ".join(f'"{k}": {str(v).lower()}' for k, v in manifest.template_kwargs.items())
+    return f'{lead}`"chat_template_kwargs": {{{kwargs}}}`'
 
 
 def expert_card(expert: Expert, counts: dict[str, int], figures: dict[str, float],

@@ -3,8 +3,9 @@
 Loss masks do not rely on `{% generation %}` markers (the Qwen3 and Llama 3 templates lack
 them). As TRL does, the prompt (system + user, `add_generation_prompt=True`) and the full
 conversation are rendered with the same kwargs and tokenized with `add_special_tokens=False`
-(the Llama template writes its own BOS); the tokens after their longest common prefix are the
-assistant's. The assistant span ends at its end token (`<|im_end|>`, `<|eot_id|>`): template
+(the template decides the special tokens; synth.export.chatrules adds a BOS only where the
+tokenizer expects one the template does not write); the tokens after their longest common
+prefix are the assistant's. The assistant span ends at its end token (`<|im_end|>`, `<|eot_id|>`): template
 text after it (Qwen's trailing newline) stays in `input_ids` but is not trained on, so the
 unmasked labels decode to exactly the answer plus its end token.
 
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from synth.errors import ExportError
+from synth.export.basemodel import BaseModelSource
+from synth.export.chatrules import bos_prefix, reasoning_off
 
-DEFAULT_HUB_IDS = {"qwen3": "Qwen/Qwen3-8B", "llama3_1": "meta-llama/Llama-3.1-8B-Instruct"}
 _Q, _A = "\ue000", "\ue001"  # private-use sentinels for question and answer
 _NOT_PLAIN = re.compile("[<>{}|\ue000\ue001]")
 VERIFY_EVERY = 97  # one fast render in this many is checked against the exact render
@@ -43,6 +45,7 @@ class ChatTokenizer:
     eos_id: int
     template_kwargs: dict[str, Any] = field(default_factory=dict)
     special_texts: tuple[str, ...] = ()
+    bos_prefix: tuple[int, ...] = ()  # put before every rendered conversation (chatrules)
 
     def __post_init__(self) -> None:
         self._special_starts = {s[0] for s in self.special_texts if s}
@@ -60,6 +63,11 @@ class ChatTokenizer:
             texts, add_special_tokens=False
         )
         return [e.ids for e in encodings]
+
+    def encode_rendered(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of rendered conversations (prompts or full), with the BOS rule applied."""
+        prefix = list(self.bos_prefix)
+        return [prefix + ids for ids in self.encode_batch(texts)] if prefix else self.encode_batch(texts)
 
     def special_text_in(self, text: str) -> str | None:
         """The first special-token string inside a text (it would tokenize as that token)."""
@@ -80,22 +88,22 @@ def load_chat_tokenizer(source: str | Path) -> ChatTokenizer:
         raise ExportError(f"tokenizer {source!r} has no chat_template")
     if tokenizer.eos_token_id is None:
         raise ExportError(f"tokenizer {source!r} has no eos token")
+    kwargs = reasoning_off(tokenizer.chat_template)
     return ChatTokenizer(
         tokenizer=tokenizer,
         source=str(source),
         hash=tokenizer_hash(tokenizer),
         eos_id=int(tokenizer.eos_token_id),
-        template_kwargs={"enable_thinking": False}
-        if "enable_thinking" in tokenizer.chat_template
-        else {},
+        template_kwargs=dict(kwargs),
         special_texts=tuple(sorted(tokenizer.get_added_vocab(), key=len, reverse=True)),
+        bos_prefix=bos_prefix(tokenizer, kwargs),
     )
 
 
-def tokenizer_source(export_tokenizer: str | None, base_model: str, resolve: Any) -> str:
-    """The local tokenizer dir when it exists, else the value as a hub id (default per base)."""
+def tokenizer_source(export_tokenizer: str | None, model: BaseModelSource, resolve: Any) -> str:
+    """export.tokenizer as a local dir when it exists, else as a hub id; unset: the model's."""
     if not export_tokenizer:
-        return DEFAULT_HUB_IDS[base_model]
+        return model.tokenizer_source()
     local = Path(resolve(export_tokenizer))
     if local.exists():
         return str(local)
@@ -186,7 +194,7 @@ class ChatRenderer:
             if r.skeleton is None or not self.shortcut_enabled or i % VERIFY_EVERY == 0
         ]
         out: list[list[int] | None] = [None] * len(rendered)
-        for i, ids in zip(direct, self.chat.encode_batch([rendered[i].prompt for i in direct])):
+        for i, ids in zip(direct, self.chat.encode_rendered([rendered[i].prompt for i in direct])):
             out[i] = ids
         for i, item in enumerate(rendered):
             if item.skeleton is None or not self.shortcut_enabled:
@@ -194,7 +202,7 @@ class ChatRenderer:
             shortcut = self._prompt_from_full(item, full_ids[i])
             if out[i] is not None and out[i] != shortcut:
                 self.shortcut_enabled = False
-                return self.chat.encode_batch([r.prompt for r in rendered])
+                return self.chat.encode_rendered([r.prompt for r in rendered])
             out[i] = shortcut
         return out  # type: ignore[return-value]
 

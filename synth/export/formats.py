@@ -36,6 +36,7 @@ def chat_examples(
             systems[c.pair.expert],
             c.pair.question,
             c.pair.answer,
+            c.pair.generation,
         )
         for c in curated
     ]
@@ -51,6 +52,13 @@ def trl_row(example: ChatExample, chat: ChatTokenizer) -> dict[str, Any]:
     }
     if chat.template_kwargs:
         row["chat_template_kwargs"] = dict(chat.template_kwargs)
+    return _with_generation(row, example)
+
+
+def _with_generation(row: dict[str, Any], example: ChatExample) -> dict[str, Any]:
+    """The pair's generation set on the row (extra keys are harmless to TRL and LitGPT)."""
+    if example.generation:
+        row["generation"] = example.generation
     return row
 
 
@@ -64,15 +72,16 @@ def litgpt_row(example: ChatExample) -> dict[str, Any]:
     }
     if example.system:
         row["sys_prompt"] = example.system
-    return row
+    return _with_generation(row, example)
 
 
 def messages_row(example: ChatExample) -> dict[str, Any]:
-    return {
+    row = {
         "id": example.id,
         "expert": example.expert,
         "messages": chat_messages(example.system, example.question, example.answer),
     }
+    return _with_generation(row, example)
 
 
 def router_row(example: ChatExample) -> dict[str, Any]:

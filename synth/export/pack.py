@@ -32,6 +32,7 @@ class ChatExample:
     system: str | None
     question: str
     answer: str
+    generation: str | None = None  # the pair's generation set (kept on every exported row)
 
 
 @dataclass
@@ -110,7 +111,7 @@ def _encode_chunk(
     result: EncodeResult,
 ) -> None:
     rendered = [renderer.render_pair(e.system, e.question, e.answer) for e in chunk]
-    full_ids = renderer.chat.encode_batch([r.full for r in rendered])
+    full_ids = renderer.chat.encode_rendered([r.full for r in rendered])
     prompt_ids = renderer.prompt_ids(rendered, full_ids)
     for example, prompt, full in zip(chunk, prompt_ids, full_ids):
         start, end = assistant_span(prompt, full, renderer.chat.eos_id)

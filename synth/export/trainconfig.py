@@ -1,11 +1,17 @@
-"""Training configs per expert (PEFT/TRL and LitGPT finetune_lora) and the vLLM serving command.
+"""The TRL + PEFT training config per expert (what `synth train` and `synth validate` run) and
+the vLLM serving command. The LitGPT config is in synth.export.litgpt.
 
 Paths inside the configs are relative to the export folder (run the trainers from there).
+`config/trl.yaml` trains from the packed parquet (`data_files`: input_ids, labels, seq_lengths
+made by synth.export.pack; TRL's padding-free collator, no second tokenization, hence
+`packing: false`, `max_length: null`, `dataset_kwargs.skip_prepare_dataset: true`). The same
+pairs as TRL prompt/completion JSONL are in `jsonl_files`, with `jsonl_sft`: the SFTConfig
+overrides under which TRL tokenizes and packs them itself (bfd packing, max_length).
 Hyper-parameters: r, alpha (default 2r), dropout, learning rate (per communication style) and
 epochs from the expert's `training` block in experts.yaml; LoRA on all 7 linear projections
 (plain LoRA: no DoRA, no modules_to_save, so vLLM can serve the adapters); cosine schedule
 with about 10 warmup steps (fewer on small data, always >= 1 and below the total);
-micro-batch size, gradient accumulation and gradient checkpointing from synth.memory.
+micro-batch size, gradient accumulation and gradient checkpointing from synth.export.memory.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ from typing import Any
 
 from synth.config import ExportConfig
 from synth.experts import Expert
-from synth.export.chat import DEFAULT_HUB_IDS
+from synth.export.basemodel import BaseModelSource
 from synth.export.memory import PROJECTIONS, batch_schedule, plan
 
-PROMPT_STYLES = {"qwen3": "qwen3", "llama3_1": "llama3"}
 VLLM_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
-LITGPT_EVAL_NEW_TOKENS = 256
-LITGPT_HEADROOM = 32  # tokens
+# families whose decoder layers name their projections q/k/v/o_proj and gate/up/down_proj
+NAMED_PROJECTIONS = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3",
+                     "gemma3_text", "olmo2", "granite", "smollm3", "phi3"}
 
 
 @dataclass(frozen=True)
@@ -37,22 +43,24 @@ class DataStats:
     train_rows: int  # packed rows of max_seq_len
 
 
-def base_model_id(cfg: ExportConfig) -> str:
-    return cfg.base_model_id or DEFAULT_HUB_IDS[cfg.base_model]
-
-
 def lora_alpha(expert: Expert) -> int:
     return expert.training.lora_alpha or 2 * expert.training.lora_r
 
 
-def peft_lora(expert: Expert) -> dict[str, Any]:
+def lora_targets(model_type: str) -> list[str] | str:
+    """The 7 projections by name where the family has them, else PEFT's "all-linear" (PEFT
+    writes the resolved names into adapter_config.json, which is what vLLM reads)."""
+    return list(PROJECTIONS) if model_type in NAMED_PROJECTIONS else "all-linear"
+
+
+def peft_lora(expert: Expert, model_type: str = "qwen3") -> dict[str, Any]:
     """peft.LoraConfig keyword arguments."""
     t = expert.training
     return {
         "r": t.lora_r,
         "lora_alpha": lora_alpha(expert),
         "lora_dropout": t.lora_dropout,
-        "target_modules": list(PROJECTIONS),
+        "target_modules": lora_targets(model_type),
         "bias": "none",
         "task_type": "CAUSAL_LM",
         "use_dora": False,
@@ -65,24 +73,20 @@ def warmup_steps(total_steps: int) -> int:
     return max(1, min(10, total_steps // 10, total_steps - 1))
 
 
-def trl_config(
-    expert: Expert, stats: DataStats, cfg: ExportConfig, pad_token: str | None, seed: int
-) -> dict[str, Any]:
+def _files(expert: str, fmt: str, ext: str, has_val: bool) -> dict[str, str]:
+    files = {"train": f"{expert}/{fmt}/train.{ext}"}
+    if has_val:
+        files["val"] = f"{expert}/{fmt}/val.{ext}"
+    return files
+
+
+def trl_config(expert: Expert, stats: DataStats, cfg: ExportConfig, model: BaseModelSource,
+               pad_token: str | None, seed: int) -> dict[str, Any]:
     """base model, data files, peft.LoraConfig and trl.SFTConfig kwargs, and the memory plan."""
-    memory = plan(
-        cfg.base_model,
-        cfg.gpu,
-        cfg.max_seq_len,
-        expert.training.lora_r,
-        expert.training.lora_dropout,
-    )
-    micro, accum = batch_schedule(
-        memory.micro_batch_rows,
-        cfg.effective_batch,
-        stats.mean_tokens,
-        cfg.max_seq_len,
-        packed=True,
-    )
+    memory = plan(model.shape(), cfg.gpu, cfg.max_seq_len, expert.training.lora_r,
+                  expert.training.lora_dropout, trainer="trl")
+    micro, accum = batch_schedule(memory.micro_batch_rows, cfg.effective_batch, stats.mean_tokens,
+                                  cfg.max_seq_len, packed=True)
     steps = max(1, math.ceil(stats.train_rows / (micro * accum))) * expert.training.epochs
     has_val = stats.val_examples > 0
     sft: dict[str, Any] = {
@@ -92,17 +96,17 @@ def trl_config(
         "per_device_train_batch_size": micro,
         "per_device_eval_batch_size": micro,
         "gradient_accumulation_steps": accum,
-        "max_length": cfg.max_seq_len,
-        "packing": True,
-        "packing_strategy": "bfd",
+        "packing": False,  # rows are packed already
         "padding_free": True,
-        "completion_only_loss": True,
-        "gradient_checkpointing": memory.gradient_checkpointing,
+        "max_length": None,  # rows are at most max_seq_len already
+        "dataset_kwargs": {"skip_prepare_dataset": True},
+        "activation_checkpointing": memory.gradient_checkpointing,  # transformers 5 name
         "bf16": True,
         "lr_scheduler_type": "cosine",
         "warmup_steps": warmup_steps(steps),
         "logging_steps": 1,
         "eval_strategy": "epoch" if has_val else "no",
+        "eval_on_start": has_val,
         "save_strategy": "epoch",
         "save_total_limit": 2,
         "load_best_model_at_end": has_val,
@@ -114,82 +118,17 @@ def trl_config(
         sft.update(metric_for_best_model="eval_loss", greater_is_better=False)
     if pad_token:
         sft["pad_token"] = pad_token
-    files = {"train": f"{expert.name}/trl/train.jsonl"}
-    if has_val:
-        files["val"] = f"{expert.name}/trl/val.jsonl"
     return {
-        "base_model": base_model_id(cfg),
+        "base_model": model.serve_id,
         "expert": expert.name,
-        "data_files": files,
-        "lora": peft_lora(expert),
+        "data_files": _files(expert.name, "packed", "parquet", has_val),
+        "jsonl_files": _files(expert.name, "trl", "jsonl", has_val),
+        "jsonl_sft": {"packing": True, "packing_strategy": "bfd", "max_length": cfg.max_seq_len,
+                      "completion_only_loss": True, "dataset_kwargs": None},
+        "lora": peft_lora(expert, model.model_type),
         "sft": sft,
         "expected_optimizer_steps": steps,
         "memory": memory.as_dict(),
-    }
-
-
-def litgpt_config(expert: Expert, stats: DataStats, cfg: ExportConfig, seed: int) -> dict[str, Any]:
-    """A `litgpt finetune_lora --config` file (no packing: rows pad to the longest in a batch)."""
-    t = expert.training
-    # LitGPT renders with its own prompt style (no empty think block): leave some headroom
-    seq_len = min(cfg.max_seq_len, math.ceil((stats.max_tokens + LITGPT_HEADROOM) / 64) * 64)
-    memory = plan(cfg.base_model, cfg.gpu, seq_len, t.lora_r, t.lora_dropout, checkpointing=False)
-    micro, accum = batch_schedule(
-        memory.micro_batch_rows, cfg.effective_batch, stats.mean_tokens, seq_len, packed=False
-    )
-    micro = min(micro, max(1, stats.train_examples))
-    global_batch = max(micro, min(micro * accum, stats.train_examples) // micro * micro)
-    steps_per_epoch = max(1, stats.train_examples // global_batch)
-    epochs = max(t.epochs, math.ceil(2 / steps_per_epoch))  # LitGPT needs total steps > warmup
-    return {
-        "checkpoint_dir": f"checkpoints/{base_model_id(cfg)}",
-        "out_dir": f"out/litgpt/{expert.name}",
-        "precision": "bf16-true",
-        "devices": 1,
-        "num_nodes": 1,
-        "lora_r": t.lora_r,
-        "lora_alpha": lora_alpha(expert),
-        "lora_dropout": t.lora_dropout,
-        "lora_query": True,
-        "lora_key": True,
-        "lora_value": True,
-        "lora_projection": True,
-        "lora_mlp": True,
-        "lora_head": False,
-        "data": {
-            "class_path": "litgpt.data.JSON",
-            "init_args": {
-                "json_path": f"{expert.name}/litgpt",
-                "mask_prompt": True,
-                "prompt_style": PROMPT_STYLES[cfg.base_model],
-                "ignore_index": -100,
-                "seed": seed,
-                "num_workers": 4,
-            },
-        },
-        "train": {
-            "save_interval": 1000,
-            "log_interval": 1,
-            "global_batch_size": global_batch,
-            "micro_batch_size": micro,
-            "lr_warmup_steps": warmup_steps(steps_per_epoch * epochs),
-            "epochs": epochs,
-            "max_seq_length": seq_len,
-            "min_lr": t.learning_rate / 10,
-        },
-        "eval": {
-            "interval": max(1, steps_per_epoch),
-            "max_new_tokens": LITGPT_EVAL_NEW_TOKENS,
-            "max_iters": 100,
-            "initial_validation": False,
-            "final_validation": True,
-        },
-        "optimizer": {
-            "class_path": "torch.optim.AdamW",
-            "init_args": {"lr": t.learning_rate, "weight_decay": 0.0, "betas": [0.9, 0.95]},
-        },
-        "logger_name": "csv",
-        "seed": seed,
     }
 
 
@@ -199,23 +138,21 @@ def vllm_max_lora_rank(ranks: list[int]) -> int:
     return next((r for r in VLLM_RANKS if r >= needed), needed)
 
 
-def serve_script(experts: list[Expert], cfg: ExportConfig) -> str:
+def serve_script(experts: list[Expert], cfg: ExportConfig, model: BaseModelSource,
+                 template_kwargs: dict[str, Any]) -> str:
     """export/serve.sh: one vLLM server, one LoRA adapter per expert (request model = expert)."""
     modules = " \\\n    ".join(f'{e.name}="$ADAPTERS/{e.name}"' for e in experts)
     rank = vllm_max_lora_rank([e.training.lora_r for e in experts])
+    kwargs = ", ".join(f'"{k}": {str(v).lower()}' for k, v in template_kwargs.items())
     return (
         "#!/usr/bin/env bash\n"
         "# vLLM multi-LoRA server for the synth experts (generated by `synth export`).\n"
-        "# Adapters: the PEFT output dirs of the TRL configs (<expert>/config/trl.yaml);\n"
+        "# Adapters: what `synth train` writes (the PEFT output dirs of <expert>/config/trl.yaml);\n"
         '# LitGPT cannot export PEFT adapters. A request picks its expert with "model": <expert>.\n'
-        + (
-            '# Qwen3: send "chat_template_kwargs": {"enable_thinking": false} with each request.\n'
-            if cfg.base_model == "qwen3"
-            else ""
-        )
+        + (f'# Send "chat_template_kwargs": {{{kwargs}}} with each request.\n' if kwargs else "")
         + 'set -euo pipefail\ncd "$(dirname "$0")"\n'
         f'ADAPTERS="${{ADAPTERS:-{cfg.adapters_dir}}}"\n'
-        f"exec vllm serve {shlex.quote(base_model_id(cfg))} \\\n"
+        f"exec vllm serve {shlex.quote(model.serve_id)} \\\n"
         "  --enable-lora \\\n"
         f"  --lora-modules \\\n    {modules} \\\n"
         f"  --max-loras {len(experts)} \\\n"
@@ -224,16 +161,3 @@ def serve_script(experts: list[Expert], cfg: ExportConfig) -> str:
         "  --chat-template chat_template.jinja \\\n"
         '  "$@"\n'
     )
-
-
-def pad_token_for(tokenizer: Any, base_model: str) -> str | None:
-    """The pad token the trainer should set, when the tokenizer has none (Llama 3)."""
-    if tokenizer.pad_token:
-        return None
-    added = tokenizer.get_added_vocab()
-    if "<|finetune_right_pad_id|>" in added:
-        return "<|finetune_right_pad_id|>"
-    if base_model == "llama3_1" and len(tokenizer) > 128004:
-        return tokenizer.convert_ids_to_tokens(128004)  # Llama 3.1's finetune_right_pad_id slot
-    reserved = sorted((i, s) for s, i in added.items() if "pad" in s or "reserved" in s)
-    return reserved[0][1] if reserved else tokenizer.eos_token

@@ -21,7 +21,13 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from synth.errors import TemplateError
 from synth.files import read_yaml, validate_model
-from synth.generate.prompts import GenerationPrompts, RevisedQuestion, question_set_model, render
+from synth.generate.prompts import (
+    GenerationPrompts,
+    question_set_model,
+    render,
+    revised_question_model,
+)
+from synth.generate.typecues import TypeCues, load_type_cues
 from synth.llm.types import LLMRequest
 from synth.text.concepts import concept_named, extract_typed, repeated_concepts
 from synth.text.lexicon import KINDS, Concept, Lexicon, load_lexicon
@@ -60,6 +66,9 @@ class OfflineQuestionWriter:
         self.lexicon: Lexicon = load_lexicon(Path(prompts.root) / LEXICON_FILE)
         path = Path(prompts.root) / "variation.yaml"
         self.backstories: Backstories = validate_model(Backstories, read_yaml(path), str(path))
+        self.cues: TypeCues = load_type_cues(Path(prompts.root))
+        for expert in prompts.experts.experts:
+            self.cues.check(expert.name, list(expert.question_types))
 
     def __call__(self, request: LLMRequest) -> BaseModel:
         inputs = request.offline_inputs
@@ -119,18 +128,23 @@ class OfflineQuestionWriter:
         return first
 
     def _generate(self, inputs: dict[str, Any]) -> BaseModel:
+        """Each question takes the next type the segment supports (by its concept cues)."""
         extracted = extract_typed(inputs["text"], lexicon=self.lexicon)
         concepts = self.slot_concepts(extracted)
+        types = self.cues.supported(inputs["expert"], inputs["types"], inputs["text"],
+                                    [c.name for c in extracted])
         used: set[str] = set()
         taken: set[str] = set()
         questions = []
+        first = inputs["slots"][0]["variant"] % len(types) if inputs["slots"] else 0  # seeded start
         for i, slot in enumerate(inputs["slots"]):
             start = i + slot["variant"] % 2  # the top two concepts lead in seeded order
-            concept, question = self._question(inputs["expert"], slot, concepts, start, used, taken)
+            typed = {**slot, "question_type": types[(first + i) % len(types)]}
+            concept, question = self._question(inputs["expert"], typed, concepts, start, used, taken)
             used.add(concept.name)
             taken.add(question.lower())
-            questions.append(question)
-        model = question_set_model(len(questions))
+            questions.append({"question_type": typed["question_type"], "question": question})
+        model = question_set_model(len(questions), tuple(inputs["types"]))
         return model(concepts=[c.name for c in extracted], questions=questions)
 
     def _revise_concepts(self, inputs: dict[str, Any]) -> list[Concept]:
@@ -140,12 +154,16 @@ class OfflineQuestionWriter:
         return self.slot_concepts(named)
 
     def _revise(self, inputs: dict[str, Any]) -> BaseModel:
-        """Another concept and shape than the rejected question (backstory every other round)."""
+        """Another concept and shape than the rejected question (backstory every other round);
+        the type stays when the segment supports it, else the best supported one."""
         revision = inputs["revision"]
-        slot = {"question_type": inputs["question_type"], "persona": inputs["persona"] or "someone",
+        supported = self.cues.supported(inputs["expert"], inputs["types"], inputs["text"],
+                                        list(inputs.get("concepts") or []))
+        kind = inputs["question_type"] if inputs["question_type"] in supported else supported[0]
+        slot = {"question_type": kind, "persona": inputs["persona"] or "someone",
                 "backstory": revision % 2 == 1, "length": "medium",
                 "variant": inputs["seed"] + 7 * revision}
         old = inputs["question"].lower()
         concepts = self._revise_concepts(inputs)
         _, question = self._question(inputs["expert"], slot, concepts, revision, set(), {old})
-        return RevisedQuestion(question=question)
+        return revised_question_model(tuple(inputs["types"]))(question_type=kind, question=question)

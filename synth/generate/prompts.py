@@ -13,7 +13,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
 
@@ -38,17 +38,25 @@ class Variation(BaseModel):
     backstory_rate: float = Field(0.35, ge=0, le=1)
 
 
+class TypedQuestion(BaseModel):
+    """One question and the type the generator chose for it (one of the expert's types)."""
+
+    question_type: str
+    question: QuestionText
+
+
 class QuestionSetBase(BaseModel):
-    """The generator's answer: key concepts first, then the K questions in plan order."""
+    """The generator's answer: key concepts first, then the K typed questions in plan order."""
 
     concepts: list[Concept]
-    questions: list[QuestionText]
+    questions: list[TypedQuestion]
 
     @field_validator("questions")
     @classmethod
-    def _distinct_and_clean(cls, questions: list[str]) -> list[str]:
+    def _distinct_and_clean(cls, questions: list[TypedQuestion]) -> list[TypedQuestion]:
         seen = set()
-        for q in questions:
+        for item in questions:
+            q = item.question
             if "{{" in q or "}}" in q or _PLACEHOLDER.search(q):
                 raise ValueError(f"question contains a template leftover or placeholder: {q!r}")
             key = " ".join(q.lower().split())
@@ -58,24 +66,39 @@ class QuestionSetBase(BaseModel):
         return questions
 
 
-@functools.lru_cache(maxsize=32)
-def question_set_model(k: int) -> type[QuestionSetBase]:
-    """The response model for K questions (exact count, so guided decoding enforces it)."""
+def _typed(types: tuple[str, ...]) -> type[TypedQuestion]:
+    """A TypedQuestion whose type is an enum of these types (guided decoding keeps to them)."""
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "TypedQuestion", __base__=TypedQuestion, question_type=(Literal[types], ...))
+
+
+@functools.lru_cache(maxsize=64)
+def question_set_model(k: int, types: tuple[str, ...]) -> type[QuestionSetBase]:
+    """The response model for K questions of the expert's types (exact count and enum, so
+    guided decoding enforces both)."""
     return create_model(  # type: ignore[call-overload,no-any-return]
         "QuestionSet", __base__=QuestionSetBase,
         concepts=(list[Concept], Field(min_length=1, max_length=MAX_CONCEPTS)),
-        questions=(list[QuestionText], Field(min_length=k, max_length=k)))
+        questions=(list[_typed(types)], Field(min_length=k, max_length=k)))
 
 
 class RevisedQuestion(BaseModel):
+    """A revision: the new question and its type (a revision may change the type)."""
+
+    question_type: str
     question: QuestionText
+
+
+@functools.lru_cache(maxsize=64)
+def revised_question_model(types: tuple[str, ...]) -> type[RevisedQuestion]:
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "RevisedQuestion", __base__=RevisedQuestion, question_type=(Literal[types], ...))
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One planned question: its type, asker, voice and length."""
+    """One planned question: its asker, voice and length (the generator chooses its type)."""
 
-    question_type: str
     persona: str
     voice: str
     length: str
@@ -113,8 +136,9 @@ class GenerationPrompts:
         """Hash of every file that shapes this expert's generation request."""
         own = self.offline[expert] if offline else self.generate[expert]
         parts = f"{self.system.hash}|{self.concepts.hash}|{own.hash}|{self.variation_hash}"
-        if offline:  # the offline writer also draws its concepts from the lexicon
+        if offline:  # the offline writer also draws its concepts from the lexicon, types from cues
             parts += f"|{load_lexicon(self.root / 'concepts.yaml').hash}"
+            parts += f"|{content_hash((self.root / 'question_types.yaml').read_bytes())}"
         return content_hash(parts)
 
     def revise_hash(self) -> str:
@@ -123,16 +147,14 @@ class GenerationPrompts:
     def plan(self, expert: Expert, k: int, seed: str) -> list[Slot]:
         """K varied slots for one segment, deterministic for a seed string."""
         rng, v = random.Random(seed), self.variation
-        types = list(expert.question_types)
-        rng.shuffle(types)
         personas = rng.sample(v.personas, min(k, len(v.personas)))
         lengths = list(v.lengths)
         weights = [v.length_weights.get(name, 1.0) for name in lengths]
         slots = []
         for i in range(k):
             length = rng.choices(lengths, weights)[0]
-            slots.append(Slot(types[i % len(types)], personas[i % len(personas)], rng.choice(v.voices),
-                              length, v.lengths[length], rng.random() < v.backstory_rate,
+            slots.append(Slot(personas[i % len(personas)], rng.choice(v.voices), length,
+                              v.lengths[length], rng.random() < v.backstory_rate,
                               rng.randrange(1 << 16)))
         return slots
 
@@ -144,13 +166,15 @@ class GenerationPrompts:
     def generation_messages(self, expert: Expert, text: str, slots: list[Slot]) -> list[dict[str, str]]:
         plan = [{**slot.__dict__, "length": slot.length_hint} for slot in slots]
         user = render(self.generate[expert.name], concept_instructions=self.concept_step, k=len(slots),
-                      plan=plan, segment_text=text, expert=expert)
+                      plan=plan, segment_text=text, expert=expert,
+                      question_types=list(expert.question_types))
         return [{"role": "system", "content": self.system_message(expert)},
                 {"role": "user", "content": user.strip()}]
 
     def revise_messages(self, expert: Expert, text: str, question: str, question_type: str,
                         persona: str, critique: str) -> list[dict[str, str]]:
         user = render(self.revise, segment_text=text, expert=expert, question=question,
-                      question_type=question_type, persona=persona, critique=critique)
+                      question_type=question_type, persona=persona, critique=critique,
+                      question_types=list(expert.question_types))
         return [{"role": "system", "content": self.system_message(expert)},
                 {"role": "user", "content": user.strip()}]

@@ -12,6 +12,10 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from synth.ingest.pii import INSTALL_HINT as PII_HINT
+from synth.ingest.pii import available as presidio_available
+from synth.ingest.pii import might_have_pii, presidio_version, spacy_model
+from synth.ingest.pii import redact as presidio_redact
 from synth.text.stats import STUTTER_OK, TextProfile, profile
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -117,7 +121,27 @@ def find_names(text: str) -> list[str]:
 
 
 def redact_pii(text: str) -> tuple[str, dict[str, int]]:
-    """Text with [EMAIL], [PHONE] and [NAME] placeholders, and counts per placeholder."""
+    """Text with typed placeholders ([EMAIL], [PHONE], [NAME], [ADDRESS], [URL], [HANDLE]) and
+    counts per placeholder: Presidio (synth.ingest.pii) when the `screen` extra is installed,
+    else the regexes below (emails, phones, cued full names only)."""
+    if presidio_available():
+        return presidio_redact(text) if might_have_pii(text) else (text, {})
+    return redact_pii_regex(text)
+
+
+def pii_engine() -> str:
+    """Which PII redaction ran, for the audit."""
+    if not presidio_available():
+        return f"regexes (emails, phones, cued full names); for Presidio {PII_HINT}"
+    model = spacy_model()
+    names = (f"spaCy {model} NER" if model else
+             "US Census name lists + title/relation cues (no English spaCy pipeline installed: "
+             "none is published on PyPI by spaCy)")
+    return f"Presidio {presidio_version()}: names from {names}; addresses, handles by synth's recognizers"
+
+
+def redact_pii_regex(text: str) -> tuple[str, dict[str, int]]:
+    """The fallback without the `screen` extra: [EMAIL], [PHONE] and [NAME] by regex."""
     counts: dict[str, int] = {}
     if "@" in text:
         text, counts["EMAIL"] = EMAIL.subn("[EMAIL]", text)

@@ -32,6 +32,7 @@ class JudgeContext:
     judge_model: str
     progress: bool = True
     checks_by_text: dict[tuple[str, str], PairChecks] = field(default_factory=dict)
+    pool: list[tuple[str, str]] = field(default_factory=list)  # the run's pairs (alignment pool)
 
     @classmethod
     def open(cls, config: RunConfig, run: RunDir, progress: bool = True) -> JudgeContext:

@@ -1,8 +1,10 @@
-"""Automated checks on question/answer pairs, no LLM: semantic similarity, lexical overlap,
-safety screen and formatting. Each gives a CheckResult with a score, a verdict and a reason.
+"""Automated checks on question/answer pairs, no LLM: alignment, lexical overlap, safety screen
+and formatting. Each gives a CheckResult with a score, a verdict and a reason.
 
-Semantic similarity needs the `embed` extra (all-MiniLM-L6-v2); without it the check is
-recorded as skipped with the reason, never given a made-up score.
+Alignment (synth.judge.alignment) and the unsafe-advice part of the safety screen
+(synth.judge.advice) need the `embed` extra (all-MiniLM-L6-v2); without it alignment is
+recorded as skipped with the reason, never given a made-up score, and the screen runs its
+rules only.
 """
 from __future__ import annotations
 
@@ -10,14 +12,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
 
 from synth.config import ChecksConfig
 from synth.errors import InputError
-from synth.hashing import content_hash
+from synth.judge.advice import passages as advice_passages
+from synth.judge.alignment import alignment_results, skipped_results
 from synth.judge.safety import SafetyPolicy, SafetyScreen
+from synth.judge.vectors import VectorCache, embed_texts
 from synth.records import CheckResult
 from synth.text import embeddings
 
@@ -36,6 +37,19 @@ _WORD = re.compile(r"[a-z][a-z']*")
 _INTERROGATIVE = re.compile(
     r"^(?:how|what|why|when|where|who|whom|whose|which|is|are|am|was|were|can|could|should|would"
     r"|do|does|did|will|have|has|may|might|must)\b", re.IGNORECASE)
+# what someone writes when they ask for help without a question mark
+_ASKS_FOR_HELP = re.compile(
+    r"\b(?:i\s+(?:do\s+not|don'?t)\s+know\s+(?:what|how|why|if|whether|where|who|anymore)"
+    r"|(?:i'?m|i\s+am)\s+not\s+sure\s+(?:what|how|why|if|whether)|(?:please\s+)?help\s+me\b"
+    r"|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:some\s+)?(?:help|advice|guidance|support"
+    r"|to\s+know|to\s+understand)|any\s+(?:advice|tips|ideas|suggestions|thoughts)"
+    r"|(?:i\s+)?(?:wonder|am\s+wondering|was\s+wondering)\s+(?:if|whether|how|why|what)"
+    r"|i\s+(?:can'?t|cannot|can\s+not)\s+(?:stop|cope|deal|handle|take|seem|get|sleep|function"
+    r"|go\s+on|keep)|(?:i'?m|i\s+am|i'?ve\s+been)\s+(?:really\s+|so\s+)?(?:struggling"
+    r"|scared|afraid|terrified|lost|stuck|overwhelmed|confused|desperate|exhausted|hopeless"
+    r"|at\s+a\s+loss|worried|depressed|anxious|falling\s+apart)"
+    r"|what\s+(?:to|should\s+i)\s+do|how\s+to\s+\w+|tell\s+me\s+(?:how|what|why|if|about)"
+    r"|need\s+to\s+know|looking\s+for\s+(?:advice|help|information|info))", re.IGNORECASE)
 _LEFTOVER_Q = re.compile(  # placeholders are upper case: "[NAME]" is a leftover, "[sic]" is not
     r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTO[D]O\b"
     r"|\b[Ll]orem ipsum\b|^\s*(?:[Qq]uestion|Q)\s*[:\-]", re.MULTILINE)
@@ -56,53 +70,27 @@ class PairChecks:
         return next(r for r in self.results if r.name == name)
 
 
-class VectorCache(Protocol):
-    """Stored embeddings by text key (judgments.sqlite keeps them for re-runs)."""
-
-    def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]: ...
-
-    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None: ...
-
-
 def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: SafetyPolicy,
-               cache: VectorCache | None = None) -> list[PairChecks]:
-    """Check (question, answer) items; embeddings are computed in one batch."""
-    similarity = semantic_similarity(items, config, cache)
+               cache: VectorCache | None = None,
+               pool: list[tuple[str, str]] | None = None) -> list[PairChecks]:
+    """Check (question, answer) items. Every distinct text (and answer passage) is encoded once,
+    in one batch; alignment is scored against `pool` (the run's pairs; default: the items)."""
+    pool = items if pool is None else pool
+    if embeddings.available():
+        passages = {a: advice_passages(a) for _, a in items} if policy.config.unsafe_advice else {}
+        texts = [t for pair in (*items, *pool) for t in pair]
+        vectors = embed_texts(texts + [p for ps in passages.values() for p in ps]
+                              + policy.advice_exemplars(), cache)
+        aligned = alignment_results(items, pool, vectors, config)
+        unsafe = policy.advice_findings(passages, vectors)
+    else:
+        aligned, unsafe = skipped_results(items), {}
     out = []
-    for (question, answer), sim in zip(items, similarity):
-        screen_result = policy.screen(question, answer)
-        results = [sim, lexical_overlap(question, answer, config),
+    for (question, answer), aligned_result in zip(items, aligned):
+        screen_result = policy.screen(question, answer).with_findings(unsafe.get(answer, []))
+        results = [aligned_result, lexical_overlap(question, answer, config),
                    safety_check(screen_result, policy), formatting(question, answer, config)]
         out.append(PairChecks(results, screen_result))
-    return out
-
-
-def embed_texts(texts: list[str], cache: VectorCache | None) -> dict[str, np.ndarray]:
-    """text -> embedding, computing only what the cache does not hold."""
-    keys = {t: content_hash(embeddings.MODEL_NAME + "\x1f" + t) for t in set(texts)}
-    stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
-    missing = sorted(t for t, k in keys.items() if k not in stored)
-    fresh = dict(zip(missing, embeddings.embed(missing))) if missing else {}
-    if cache is not None and fresh:
-        cache.put_vectors({keys[t]: v for t, v in fresh.items()})
-    return {t: fresh[t] if t in fresh else stored[keys[t]] for t in keys}
-
-
-def semantic_similarity(items: list[tuple[str, str]], config: ChecksConfig,
-                        cache: VectorCache | None = None) -> list[CheckResult]:
-    if not embeddings.available():
-        reason = f"skipped: sentence embeddings not installed ({embeddings.INSTALL_HINT})"
-        return [CheckResult(name="semantic_similarity", score=None, passed=True, reason=reason,
-                            skipped=True) for _ in items]
-    vectors = embed_texts([t for item in items for t in item], cache)
-    out = []
-    for question, answer in items:
-        score = round(float(vectors[question] @ vectors[answer]), 4)
-        passed = score >= config.min_similarity
-        verdict = "at least" if passed else "below"
-        out.append(CheckResult(name="semantic_similarity", score=score, passed=passed,
-                               reason=f"{embeddings.MODEL_NAME} cosine {score:.3f} {verdict} "
-                                      f"min_similarity {config.min_similarity}"))
     return out
 
 
@@ -150,8 +138,8 @@ def safety_check(screen_result: SafetyScreen, policy: SafetyPolicy) -> CheckResu
 def formatting_problems(question: str, answer: str, config: ChecksConfig) -> list[str]:
     problems = []
     words = len(question.split())
-    if "?" not in question and not any(_INTERROGATIVE.match(s) for s in re.split(r"[.!]\s+", question)):
-        problems.append("not a question (no '?' and no interrogative sentence)")
+    if not is_question(question):
+        problems.append("not a question (no '?', no interrogative sentence, no request for help)")
     if words < config.question_min_words or words > config.question_max_words:
         problems.append(f"question has {words} words, outside "
                         f"{config.question_min_words}-{config.question_max_words}")
@@ -162,6 +150,14 @@ def formatting_problems(question: str, answer: str, config: ChecksConfig) -> lis
     if disclaimer:
         problems.append(f"AI disclaimer {disclaimer.group(0)!r}")
     return problems
+
+
+def is_question(text: str) -> bool:
+    """A question mark, a sentence opening like a question, or a message asking for help in
+    other words ("I don't know what to do anymore. I can't stop crying.")."""
+    if "?" in text or any(_INTERROGATIVE.match(s) for s in re.split(r"[.!]\s+", text.strip())):
+        return True
+    return bool(_ASKS_FOR_HELP.search(text))
 
 
 FORMATTING_RULES = 4  # question form, length bounds, template leftovers, AI disclaimer

@@ -59,10 +59,15 @@ def _band(value: float, bands: tuple[float, ...]) -> int:
 
 
 def alignment(question: str, answer: str, expert: Expert, checks: PairChecks) -> tuple[int, str]:
-    sim = checks.get("semantic_similarity")
-    if not sim.skipped and sim.score is not None:
-        score = _band(sim.score, _SIM_BANDS)
-        return score, f"{PREFIX} embedding cosine {sim.score:.3f} -> {score} (bands {_SIM_BANDS})"
+    aligned = checks.get("alignment")
+    if not aligned.skipped and "cosine" in aligned.details:
+        cosine = aligned.details["cosine"]
+        score = _band(cosine, _SIM_BANDS)
+        if not aligned.passed:  # another answer of the run fits this question better
+            score = min(score, 2)
+            return score, (f"{PREFIX} embedding cosine {cosine:.3f}, alignment check failed "
+                           f"({aligned.reason}) -> {score}")
+        return score, f"{PREFIX} embedding cosine {cosine:.3f} -> {score} (bands {_SIM_BANDS})"
     overlap = checks.get("lexical_overlap").score or 0.0
     score = _band(overlap, _OVERLAP_BANDS)
     return score, (f"{PREFIX} no embeddings installed; content-word overlap {overlap:.3f} -> "

@@ -64,6 +64,7 @@ async def revise_round(ctx: JudgeContext, judge_engine: LLMEngine, states: list[
     ledger = judge_engine.services.ledger
     spent_before = ledger.committed("revise")
     async with open_generation(ctx.config, ctx.run, services=judge_engine.services) as gen:
+        todo = _current_set_only(todo, gen.generation)
         with make_progress(ctx.progress) as bar:
             task = bar.add_task("revise", total=len(todo), failed=0, spend=0.0)
 
@@ -80,6 +81,15 @@ async def revise_round(ctx: JudgeContext, judge_engine: LLMEngine, states: list[
     stats.revised += len(revised)
     stats.spend_usd += ledger.committed("revise") - spent_before
     return revised
+
+
+def _current_set_only(todo: list[PairState], generation: str) -> list[PairState]:
+    """Only the current config's generation set is revised (its generator wrote the pairs);
+    pairs of other sets keep their verdict, noted revise_skipped:other_generation."""
+    for state in todo:
+        if state.pair.generation not in (None, generation):
+            state.notes.append("revise_skipped:other_generation")
+    return [s for s in todo if s.pair.generation in (None, generation)]
 
 
 def _settle(ctx: JudgeContext, state: PairState, outcome: Pair | GenerationFailure) -> Pair | None:

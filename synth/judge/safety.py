@@ -20,9 +20,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 from synth.config import SafetyConfig
-from synth.judge.crisis import read_crisis
 from synth.errors import ConfigError
+from synth.judge.advice import bank_texts, load_bank, screen_passages
+from synth.judge.crisis import read_crisis
+from synth.judge.vectors import matrix
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
 
 Where = Literal["question", "answer"]
@@ -192,6 +196,28 @@ class SafetyPolicy:
 
     def screen(self, question: str, answer: str) -> SafetyScreen:
         return screen(question, answer, self.extra_resources)
+
+    def advice_exemplars(self) -> list[str]:
+        """The exemplar texts the unsafe-advice screen needs embedded (none when it is off)."""
+        if not self.config.unsafe_advice:
+            return []
+        unsafe, _, safe = bank_texts(load_bank(self.config.advice_bank))
+        return unsafe + safe
+
+    def advice_findings(self, passages: dict[str, list[str]],
+                        vectors: dict[str, np.ndarray]) -> dict[str, list[Finding]]:
+        """answer -> its unsafe_advice findings, from the embedded passages of each answer."""
+        if not passages:
+            return {}
+        unsafe, categories, safe = bank_texts(load_bank(self.config.advice_bank))
+        texts = sorted({p for found in passages.values() for p in found})
+        hits = dict(zip(texts, screen_passages(
+            matrix(texts, vectors), texts, matrix(unsafe, vectors), categories, unsafe,
+            matrix(safe, vectors), self.config.advice_min_similarity, self.config.advice_min_margin)))
+        return {answer: [Finding("unsafe_advice", "other", "answer",
+                                 f"{hit.passage[:240]} (cosine {hit.similarity:.2f} with {hit.category})")
+                         for hit in (hits[p] for p in found) if hit is not None]
+                for answer, found in passages.items()}
 
     def screen_reasons(self, result: SafetyScreen) -> list[str]:
         """Exclusion reasons from the screen alone (no judge needed)."""

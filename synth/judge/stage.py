@@ -57,6 +57,7 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
     """Judge every stale pair, decide acceptance, revise what is fixable, write judged.jsonl."""
     ctx = JudgeContext.open(config, run, progress)
     pairs = unique_pairs(pairs)
+    ctx.pool = [(p.question, p.answer) for p in pairs]  # alignment is scored against the run
     try:
         states, stats = asyncio.run(_judge_and_revise(ctx, pairs))
     finally:
@@ -99,7 +100,7 @@ async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[
 
 def build_states(ctx: JudgeContext, pairs: list[Pair]) -> list[PairState]:
     checks = run_checks([(p.question, p.answer) for p in pairs], ctx.config.checks, ctx.policy,
-                        ctx.store)
+                        ctx.store, ctx.pool or None)
     states = []
     for pair, pair_checks in zip(pairs, checks):
         ctx.checks_by_text[(pair.question, pair.answer)] = pair_checks
@@ -186,6 +187,6 @@ class OfflineJudge:
         expert = self.ctx.experts.get(inputs["expert"])
         key = (inputs["question"], inputs["answer"])
         checks = self.ctx.checks_by_text.get(key) or run_checks(
-            [key], self.ctx.config.checks, self.ctx.policy, self.ctx.store)[0]
+            [key], self.ctx.config.checks, self.ctx.policy, self.ctx.store, self.ctx.pool or None)[0]
         verdict = offline_verdict(inputs["criteria"], inputs["question"], inputs["answer"], expert, checks)
         return self.model.model_validate(verdict)

@@ -5,6 +5,8 @@
                               stage_cap=config.budget.judge_max_usd)
 
 - `requests`: any iterable of LLMRequest (consumed lazily, so it can be a generator).
+- `response_model`: one pydantic model for every request, or a function request -> model
+  (e.g. generation: each expert's own question types in the schema).
 - `on_result(result)`: called once per finished item, in completion order, with an LLMResult
   (status ok: `.value` is a validated ResponseModel; failed: `.reason`/`.error`;
   skipped_budget: the cap refused the call). Write results there as they come, so a kill
@@ -41,6 +43,12 @@ from synth.llm.engine import LLMEngine
 from synth.llm.types import BatchSummary, LLMRequest, LLMResult
 
 OnResult = Callable[[LLMResult], Any] | Callable[[LLMResult], Awaitable[Any]]
+ResponseModels = type[BaseModel] | Callable[[LLMRequest], type[BaseModel]]
+
+
+def model_for(models: ResponseModels, request: LLMRequest) -> type[BaseModel]:
+    """The response model of one request (a class, or a function of the request)."""
+    return models if isinstance(models, type) else models(request)
 
 
 def make_progress(enabled: bool = True) -> Progress:
@@ -52,7 +60,7 @@ def make_progress(enabled: bool = True) -> Progress:
 
 
 class _Batch:
-    def __init__(self, engine: LLMEngine, items: Iterator[LLMRequest], model: type[BaseModel],
+    def __init__(self, engine: LLMEngine, items: Iterator[LLMRequest], model: ResponseModels,
                  on_result: OnResult, stage: str | None, stage_cap: float | None):
         self.engine, self.items, self.model = engine, items, model
         self.on_result, self.stage, self.stage_cap = on_result, stage, stage_cap
@@ -69,7 +77,7 @@ class _Batch:
 
     async def worker(self) -> None:
         while (request := self.next_item()) is not None:
-            result = await self.engine.call(request, self.model, stage=self.stage,
+            result = await self.engine.call(request, model_for(self.model, request), stage=self.stage,
                                             stage_cap=self.stage_cap)
             await self.handle(result)
 
@@ -115,7 +123,7 @@ def _workers(engine: LLMEngine, total: int | None) -> int:
     return count if total is None else max(1, min(count, total))
 
 
-async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_model: type[BaseModel],
+async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_model: ResponseModels,
                     on_result: OnResult, *, total: int | None = None, description: str = "llm",
                     stage: str | None = None, stage_cap: float | None = None,
                     progress: bool = True) -> BatchSummary:
@@ -137,4 +145,5 @@ async def run_batch(engine: LLMEngine, requests: Iterable[LLMRequest], response_
     summary.failures = dict(batch.failures)
     summary.stopped = "budget" if engine.budget_refused else None
     summary.elapsed_s = time.perf_counter() - started
+    summary.replicas_out = engine.replicas_out()
     return summary

@@ -1,15 +1,17 @@
-"""The budget ledger: a hard USD cap, persisted in SQLite (run_dir/spend.sqlite).
+"""The budget ledger: a hard USD cap and a hard token cap, persisted in SQLite (run_dir/spend.sqlite).
 
-Before each call the engine reserves its worst case (prompt tokens + max_tokens at the
-configured prices); a reservation that would pass the cap is refused. After the call the
-reservation is settled with the usage the server reported. The check and the reservation are
-one SQL statement (one SQLite transaction), so concurrent calls, and even two processes on one
-run, can never overshoot. A reservation that was never settled (the process was killed
-mid-call) keeps counting at its worst case, so a resumed run continues the same budget.
+Before each call the engine reserves its worst case: prompt tokens + max_tokens, and their
+price; a reservation that would pass a cap is refused. After the call the reservation is
+settled with the usage the server reported. The check and the reservation are one SQL
+statement (one SQLite transaction), so concurrent calls, and even two processes on one run,
+can never overshoot. A reservation that was never settled (the process was killed mid-call)
+keeps counting at its worst case, so a resumed run continues the same budget.
 The prompt side of the worst case is first a quick bound (UTF-8 bytes: no tokenizer splits a
 byte), and only when that does not fit, the tokenizer count (synth.llm.tokens).
 
-Caps: `max_usd` over all stages, plus an optional cap per stage (judge: budget.judge_max_usd).
+Caps: `max_usd` over all stages (None: no dollar cap), `max_tokens` (input + output tokens of
+every stage, generator and judge together; None: no token cap; works for a local vLLM server
+that has no price), plus an optional USD cap per stage (judge: budget.judge_max_usd).
 """
 from __future__ import annotations
 
@@ -27,17 +29,22 @@ EPSILON = 1e-12
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS totals (
   stage TEXT PRIMARY KEY, committed REAL NOT NULL DEFAULT 0, settled REAL NOT NULL DEFAULT 0,
-  calls INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0);
+  calls INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0,
+  committed_tokens INTEGER NOT NULL DEFAULT 0, settled_tokens INTEGER NOT NULL DEFAULT 0);
 """
-# One statement = one atomic SQLite transaction: the cap check and the reservation cannot be
+_TOKEN_COLUMNS = ("committed_tokens", "settled_tokens")  # added to ledgers made before the token cap
+# One statement = one atomic SQLite transaction: the cap checks and the reservation cannot be
 # split by another coroutine, thread or process.
 _RESERVE = """
-UPDATE totals SET committed = committed + :usd, calls = calls + 1, open = open + 1
+UPDATE totals SET committed = committed + :usd, committed_tokens = committed_tokens + :tokens,
+  calls = calls + 1, open = open + 1
 WHERE stage = :stage AND (SELECT sum(committed) FROM totals) + :usd <= :max_usd + 1e-12
-  AND committed + :usd <= :cap + 1e-12"""
+  AND committed + :usd <= :cap + 1e-12
+  AND (SELECT sum(committed_tokens) FROM totals) + :tokens <= :max_tokens"""
 _SETTLE = """
 UPDATE totals SET committed = committed - :reserved + :actual, settled = settled + :actual,
-  open = open - 1 WHERE stage = :stage"""
+  committed_tokens = committed_tokens - :reserved_tokens + :actual_tokens,
+  settled_tokens = settled_tokens + :actual_tokens, open = open - 1 WHERE stage = :stage"""
 NO_CAP = float("inf")
 
 
@@ -45,6 +52,7 @@ NO_CAP = float("inf")
 class Reservation:
     stage: str
     usd: float
+    tokens: int = 0
 
 
 def cost_usd(prompt_tokens: int, completion_tokens: int, price_in: float, price_out: float) -> float:
@@ -52,30 +60,41 @@ def cost_usd(prompt_tokens: int, completion_tokens: int, price_in: float, price_
     return (prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000
 
 
-class BudgetLedger:
-    """Per stage: committed (settled + open reservations), settled, calls, open reservations."""
+def _cap(value: float | None) -> float:
+    return NO_CAP if value is None else float(value)
 
-    def __init__(self, path: Path, max_usd: float):
+
+class BudgetLedger:
+    """Per stage: committed (settled + open reservations), settled, calls, open reservations,
+    and the same for tokens."""
+
+    def __init__(self, path: Path, max_usd: float | None, max_tokens: int | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self.max_usd = path, max_usd
+        self.path, self.max_usd, self.max_tokens = path, max_usd, max_tokens
         self._db = connect_sqlite(path, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        _add_token_columns(self._db)
         self._stages: set[str] = set()
 
-    def reserve(self, stage: str, usd: float, stage_cap: float | None = None) -> Reservation | None:
-        """Reserve `usd` for one call, or None when it would pass the run cap or the stage cap."""
+    def reserve(self, stage: str, usd: float, stage_cap: float | None = None,
+                tokens: int = 0) -> Reservation | None:
+        """Reserve `usd` and `tokens` for one call, or None when a cap would be passed."""
         if stage not in self._stages:
             self._db.execute("INSERT OR IGNORE INTO totals(stage) VALUES (?)", (stage,))
             self._stages.add(stage)
-        cursor = self._db.execute(_RESERVE, {"usd": usd, "stage": stage, "max_usd": self.max_usd,
-                                             "cap": NO_CAP if stage_cap is None else stage_cap})
-        return Reservation(stage, usd) if cursor.rowcount == 1 else None
+        cursor = self._db.execute(_RESERVE, {
+            "usd": usd, "tokens": tokens, "stage": stage, "max_usd": _cap(self.max_usd),
+            "cap": _cap(stage_cap), "max_tokens": _cap(self.max_tokens)})
+        return Reservation(stage, usd, tokens) if cursor.rowcount == 1 else None
 
-    def settle(self, reservation: Reservation, actual_usd: float) -> None:
-        """Replace a reservation by what the call really cost (0 when nothing was billed)."""
+    def settle(self, reservation: Reservation, actual_usd: float, actual_tokens: int | None = None) -> None:
+        """Replace a reservation by what the call really cost (0 when nothing was billed);
+        `actual_tokens` None keeps the reserved tokens."""
+        tokens = reservation.tokens if actual_tokens is None else actual_tokens
         self._db.execute(_SETTLE, {"reserved": reservation.usd, "actual": actual_usd,
+                                   "reserved_tokens": reservation.tokens, "actual_tokens": tokens,
                                    "stage": reservation.stage})
 
     def committed(self, stage: str | None = None) -> float:
@@ -86,9 +105,17 @@ class BudgetLedger:
         """Settled spend only (what the servers reported)."""
         return self._sum("settled", stage)
 
+    def committed_tokens(self, stage: str | None = None) -> int:
+        return int(self._sum("committed_tokens", stage))
+
+    def spent_tokens(self, stage: str | None = None) -> int:
+        return int(self._sum("settled_tokens", stage))
+
     def by_stage(self) -> dict[str, dict[str, float]]:
-        rows = self._db.execute("SELECT stage, committed, settled, calls, open FROM totals ORDER BY stage")
-        return {stage: {"committed": c, "settled": s, "calls": n, "open": o} for stage, c, s, n, o in rows}
+        rows = self._db.execute("SELECT stage, committed, settled, calls, open, committed_tokens, "
+                                "settled_tokens FROM totals ORDER BY stage")
+        return {stage: {"committed": c, "settled": s, "calls": n, "open": o, "committed_tokens": ct,
+                        "settled_tokens": st} for stage, c, s, n, o, ct, st in rows}
 
     def _sum(self, column: str, stage: str | None) -> float:
         if stage is None:
@@ -100,49 +127,83 @@ class BudgetLedger:
         self._db.close()
 
 
+def _add_token_columns(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(totals)")}
+    for column in _TOKEN_COLUMNS:
+        if column not in have:
+            db.execute(f"ALTER TABLE totals ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+
+
 def read_spend(path: Path) -> dict[str, float]:
-    """Spend of a run dir's ledger without opening it for writing (for `synth status`)."""
+    """Spend and tokens of a run dir's ledger without opening it for writing (`synth status`)."""
+    totals = {"spend_usd": 0.0, "committed_usd": 0.0, "tokens": 0, "committed_tokens": 0}
     if not path.exists():
-        return {"spend_usd": 0.0, "committed_usd": 0.0}
+        return totals
     db = connect_sqlite(path, read_only=True)
     try:
-        row = db.execute("SELECT coalesce(sum(settled), 0), coalesce(sum(committed), 0) "
+        have = {row[1] for row in db.execute("PRAGMA table_info(totals)")}  # none: no table
+        settled, committed = (("settled_tokens", "committed_tokens") if "settled_tokens" in have
+                              else ("0", "0"))
+        row = db.execute(f"SELECT coalesce(sum(settled), 0), coalesce(sum(committed), 0), "
+                         f"coalesce(sum({settled}), 0), coalesce(sum({committed}), 0) "
                          "FROM totals").fetchone()
     except sqlite3.DatabaseError as exc:
         raise InputError(f"budget ledger unreadable ({exc})", file=str(path)) from None
     finally:
         db.close()
-    return {"spend_usd": float(row[0]), "committed_usd": float(row[1])}
+    return {"spend_usd": float(row[0]), "committed_usd": float(row[1]), "tokens": int(row[2]),
+            "committed_tokens": int(row[3])}
 
 
-FREE = Reservation("", 0.0)  # calls at price 0 skip the ledger
+def read_stage_spend(path: Path) -> dict[str, float]:
+    """Settled USD per ledger stage (e.g. generate:<set id>), read-only; {} without a ledger."""
+    if not path.exists():
+        return {}
+    db = connect_sqlite(path, read_only=True)
+    try:
+        return {stage: float(usd) for stage, usd in db.execute("SELECT stage, settled FROM totals")}
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"budget ledger unreadable ({exc})", file=str(path)) from None
+    finally:
+        db.close()
+
+
+FREE = Reservation("", 0.0)  # calls neither priced nor token-capped skip the ledger
 
 
 class BudgetGate:
     """One engine's side of the ledger. A refused reservation waits while this engine still has
     calls in flight (their unused worst case comes back when they settle) and gives up, setting
-    `refused`, only when nothing of its own is open: the cap is used fully, never passed."""
+    `refused`, only when nothing of its own is open: the caps are used fully, never passed."""
 
-    def __init__(self, ledger: BudgetLedger, price_in: float, price_out: float):
+    def __init__(self, ledger: BudgetLedger, price_in: float, price_out: float, max_output: int = 0):
         self.ledger, self.price_in, self.price_out = ledger, price_in, price_out
+        self.max_output = max_output
         self.priced = price_in > 0 or price_out > 0
+        self.metered = self.priced or (ledger is not None and ledger.max_tokens is not None)
         self.open = 0
         self.refused = False
         self._settled = asyncio.Event()
 
-    async def reserve(self, stage: str, quick_usd: float, exact_usd: Callable[[], float],
+    def worst_case(self, prompt_tokens: int) -> tuple[float, int]:
+        """(USD, tokens) reserved for a call with this many prompt tokens."""
+        tokens = prompt_tokens + self.max_output
+        return cost_usd(prompt_tokens, self.max_output, self.price_in, self.price_out), tokens
+
+    async def reserve(self, stage: str, quick_prompt: int, exact_prompt: Callable[[], int],
                       cap: float | None) -> Reservation | None:
-        """Reserve a call's worst case: first a quick, looser bound; near the cap, the exact one."""
-        if not self.priced:
+        """Reserve a call's worst case: first a quick, looser bound; near a cap, the exact one."""
+        if not self.metered:
             return FREE
-        usd, exact = quick_usd, False
+        prompt, exact = quick_prompt, False
         while not self.refused:
-            reservation = self.ledger.reserve(stage, usd, cap)
+            usd, tokens = self.worst_case(prompt)
+            reservation = self.ledger.reserve(stage, usd if self.priced else 0.0, cap, tokens)
             if reservation is not None:
                 self.open += 1
                 return reservation
             if not exact:
-                usd, exact = min(quick_usd, exact_usd()), True
+                prompt, exact = min(quick_prompt, exact_prompt()), True
                 continue
             if self.open == 0:
                 break
@@ -155,19 +216,22 @@ class BudgetGate:
         """Settle with the reported usage (None: nothing reported, the worst case stands)."""
         if reservation is FREE:
             return 0.0
-        actual = reservation.usd if usage is None else cost_usd(
-            int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
-            self.price_in, self.price_out)
-        return self._close(reservation, actual)
+        if usage is None:
+            return self._close(reservation, reservation.usd, None)
+        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+        actual = cost_usd(prompt, completion, self.price_in, self.price_out)
+        return self._close(reservation, actual, prompt + completion)
 
     def settle_fault(self, reservation: Reservation, billed: bool) -> float:
         """A failed call: nothing billed, or (timeouts, drops) maybe billed: keep the worst case."""
         if reservation is FREE:
             return 0.0
-        return self._close(reservation, reservation.usd if billed else 0.0)
+        if billed:
+            return self._close(reservation, reservation.usd, None)
+        return self._close(reservation, 0.0, 0)
 
-    def _close(self, reservation: Reservation, actual: float) -> float:
-        self.ledger.settle(reservation, actual)
+    def _close(self, reservation: Reservation, actual: float, tokens: int | None) -> float:
+        self.ledger.settle(reservation, actual, tokens)
         self.open -= 1
         self._settled.set()
         return actual

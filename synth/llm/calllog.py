@@ -4,7 +4,9 @@ Columns: at, stage, item_id, request_hash, provider, model, endpoint, attempt, s
 reason, error, prompt_tokens, completion_tokens, cost_usd, latency_s, cached.
 status: ok (answer validated), invalid (answer failed validation: re-asked), truncated
 (finish_reason length), error (HTTP or transport error), cached (answered from the cache,
-no call), budget (refused by the budget cap, not sent), offline (offline provider, no call).
+no call), budget (refused by the budget cap, not sent), offline (offline provider, no call),
+replica_out / replica_back (a replica's circuit breaker took it out of rotation, reason: the
+fault, or put it back; not a request).
 Rows are written in small batches (every BATCH rows or FLUSH_S seconds, and on close) so
 logging costs microseconds per call; a kill -9 can lose only the last FLUSH_S of rows.
 Errors are scrubbed of secrets before they are stored.
@@ -37,7 +39,7 @@ _INSERT = ("INSERT INTO calls(at, stage, item_id, request_hash, provider, model,
            " status, reason, error, prompt_tokens, completion_tokens, cost_usd, latency_s, cached)"
            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 # statuses that are not a request sent to a server
-NOT_SENT = ("cached", "budget", "offline", "cache_miss")
+NOT_SENT = ("cached", "budget", "offline", "cache_miss", "replica_out", "replica_back")
 
 
 class CallLog:
@@ -91,3 +93,20 @@ def read_call_counts(path: Path) -> dict[str, Any]:
     finally:
         db.close()
     return counts
+
+
+def read_item_costs(path: Path, stage: str) -> dict[str, float]:
+    """item id -> USD the call log recorded for it in one stage (e.g. generate:<set id>)."""
+    if not path.exists():
+        return {}
+    db = connect_sqlite(path, read_only=True)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'calls'").fetchone():
+            return {}
+        rows = db.execute("SELECT item_id, sum(cost_usd) FROM calls WHERE stage = ? GROUP BY item_id",
+                          (stage,))
+        return {str(item): float(usd) for item, usd in rows}
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"call log unreadable ({exc})", file=str(path)) from None
+    finally:
+        db.close()

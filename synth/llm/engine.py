@@ -2,13 +2,15 @@
 
 `await engine.call(request, ResponseModel)` -> LLMResult (status ok / failed / skipped_budget;
 never raises for one item's failure; raises LLMError when the endpoint refuses us: 401, 404,
-other non-retryable 4xx). Per call: cache lookup (a hit makes no call), then up to
-max_retries+1 rounds of: reserve the worst case in the budget ledger (refused -> skipped_budget),
-POST with transport retries (backoff + jitter, Retry-After), validate the answer JSON with the
-pydantic model; an invalid or cut-off answer goes back to the model with the error (instructor's
-JSON_SCHEMA re-ask messages), the request format comes from instructor's JSON_SCHEMA handler
-(response_format json_schema, which vLLM turns into guided decoding). Every attempt is in the
-call log; validated answers go to the cache.
+other non-retryable 4xx). Per call: cache lookup (a hit makes no call), then at most
+max_retries+1 HTTP attempts in all (one retry budget per item for transport faults and re-asks,
+across replicas), each: reserve the worst case in the budget ledger (USD and tokens, prices
+from synth.llm.prices; refused -> skipped_budget), POST to a replica in rotation
+(synth.llm.breaker; body and cache key: synth.llm.shape), validate the answer with the pydantic
+model. A transport fault is retried with backoff + jitter (Retry-After), or at once on another
+replica in rotation; an invalid or cut-off answer is re-asked with the error (instructor's
+JSON_SCHEMA re-ask). Every attempt, and every replica taken out of or put back into rotation
+(status replica_out / replica_back), is in the call log; validated answers go to the cache.
 """
 from __future__ import annotations
 
@@ -23,20 +25,20 @@ from pydantic import BaseModel, ValidationError
 
 from synth.config import LLMConfig
 from synth.errors import LLMError
+from synth.llm.breaker import REPLICA_FAULTS
 from synth.llm.budget import BudgetGate, Reservation, cost_usd
-from synth.llm.cache import request_hash
+from synth.llm.prices import Prices, resolve_prices
 from synth.llm.replies import (
-    MODE,
     Reply,
     parse_reply,
     reask_messages,
-    response_format,
     validate_reply,
 )
 from synth.llm.retry import CallFault, RetryPolicy, classify
 from synth.llm.services import LLMServices
+from synth.llm.shape import RequestShape
 from synth.llm.tokens import TokenCounter, byte_bound
-from synth.llm.transport import OPENAI_URL, Transport, base_urls
+from synth.llm.transport import Transport, base_urls
 from synth.llm.types import LLMRequest, LLMResult, OfflineAnswerer, Usage
 
 _STATUS = {"validation_failed": "invalid"}  # call-log status of an answer that failed validation
@@ -53,7 +55,7 @@ class _Tally:
 class LLMEngine:
     def __init__(self, config: LLMConfig, services: LLMServices, *, stage: str = "generate",
                  stage_cap: float | None = None, offline: OfflineAnswerer | None = None,
-                 policy: RetryPolicy | None = None, connect: bool = True):
+                 policy: RetryPolicy | None = None, connect: bool = True, section: str | None = None):
         self.config, self.services = config, services
         self.stage, self.stage_cap, self.offline = stage, stage_cap, offline
         self.policy = policy or RetryPolicy(config.backoff_base_s, config.backoff_max_s)
@@ -62,17 +64,18 @@ class LLMEngine:
         self.urls = [] if self.is_offline else base_urls(config)
         # connect=False: hashes and estimates only (dry runs), no HTTP client and no API key
         self.transport = Transport(config) if connect and not self.is_offline else None
-        # api.openai.com wants max_completion_tokens (newer models refuse max_tokens); vLLM and
-        # most OpenAI-compatible servers know max_tokens
-        hosted = any(url.startswith(OPENAI_URL) for url in self.urls)
-        self._max_tokens_field = "max_completion_tokens" if hosted else "max_tokens"
+        self.shape = RequestShape(config, self.urls)
+        self._replica_events: list[tuple[str, str | None, str]] = []  # (status, reason, url) to log
         services.redact.add_env(config.api_key_env)
         self._counter: TokenCounter | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._formats: dict[type[BaseModel], tuple[dict[str, Any], str]] = {}
         self._pause_until = 0.0
         self._fatal = ""  # set by the first 401/404/...: later calls raise without sending
-        self.gate = BudgetGate(services.ledger, config.price_in_per_mtok, config.price_out_per_mtok)
+        # prices: the config's, else the published ones (fails closed before any call)
+        section = section or ("judge" if stage == "judge" else "generator")
+        self.prices: Prices = resolve_prices(config, services.budget.max_usd, section)
+        self.gate = BudgetGate(services.ledger, self.prices.price_in, self.prices.price_out,
+                               config.max_tokens)
 
     # ------------------------------------------------------------ public
     async def call(self, request: LLMRequest, model: type[BaseModel], *, stage: str | None = None,
@@ -88,21 +91,22 @@ class LLMEngine:
         return await self._ask(request, model, key, stage, cap)
 
     def request_hash(self, request: LLMRequest, model: type[BaseModel]) -> str:
-        cfg = self.config
-        return request_hash({
-            "provider": cfg.provider, "base_urls": self.urls, "model": cfg.model,
-            "format": self._format(model)[1], "mode": MODE.value,
-            "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
-            "seed": self._seed(request), "extra_body": cfg.extra_body,
-            "template_hash": request.template_hash}, request.messages)
+        return self.shape.request_hash(request, model)
+
+    def _format(self, model: type[BaseModel]) -> tuple[dict[str, Any], str]:
+        """The plain structured-output fields (for engines that send the schema otherwise)."""
+        return self.shape.format(model, strict=False)
+
+    def _seed(self, request: LLMRequest) -> int:
+        return self.shape.seed(request)
 
     def worst_case_usd(self, messages: list[dict[str, str]]) -> float:
         """The reservation for one call: all prompt tokens plus max_tokens of output."""
-        return self._cost(self.prompt_tokens(messages)) if self.gate.priced else 0.0
+        return self.gate.worst_case(self.prompt_tokens(messages))[0] if self.gate.priced else 0.0
 
-    def _cost(self, prompt_tokens: int) -> float:
-        return cost_usd(prompt_tokens, self.config.max_tokens, self.config.price_in_per_mtok,
-                        self.config.price_out_per_mtok)
+    def worst_case_tokens(self, messages: list[dict[str, str]]) -> int:
+        """The token reservation for one call: prompt tokens plus max_tokens."""
+        return self.gate.worst_case(self.prompt_tokens(messages))[1]
 
     def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
         """Prompt tokens counted for the budget (an upper bound; see synth.llm.tokens)."""
@@ -119,26 +123,6 @@ class LLMEngine:
         self.services.flush()
         if self.transport is not None:
             await self.transport.close()
-
-    # ------------------------------------------------------------ request pieces
-    def _seed(self, request: LLMRequest) -> int:
-        return request.seed if request.seed is not None else self.config.seed
-
-    def _format(self, model: type[BaseModel]) -> tuple[dict[str, Any], str]:
-        """The structured-output request fields for a response model (instructor), cached."""
-        if model not in self._formats:
-            kwargs = response_format(model)
-            self._formats[model] = (kwargs, request_hash(kwargs))
-        return self._formats[model]
-
-    def _body(self, request: LLMRequest, messages: list[dict[str, str]],
-              model: type[BaseModel]) -> dict[str, Any]:
-        cfg = self.config
-        body = {"model": cfg.model, "messages": messages, "temperature": cfg.temperature,
-                self._max_tokens_field: cfg.max_tokens, "seed": self._seed(request),
-                **self._format(model)[0]}
-        body.update(cfg.extra_body)
-        return body
 
     # ------------------------------------------------------------ paths
     def _offline(self, request: LLMRequest, model: type[BaseModel], stage: str) -> LLMResult:
@@ -171,12 +155,29 @@ class LLMEngine:
 
     async def _ask(self, request: LLMRequest, model: type[BaseModel], key: str, stage: str,
                    cap: float | None) -> LLMResult:
-        messages, tally = list(request.messages), _Tally()
+        """At most max_retries+1 attempts for this item, transport faults and re-asks together."""
+        messages, tally, avoid = list(request.messages), _Tally(), None
         fault = CallFault("validation_failed", "no answer", False)
-        for _ in range(self.config.max_retries + 1):
-            reply = await self._send(request, messages, model, key, stage, cap, tally)
-            if isinstance(reply, LLMResult):
-                return reply
+        tries = 0
+        while tries <= self.config.max_retries:
+            sent = await self._attempt(request, messages, model, key, stage, cap, tally, avoid)
+            if isinstance(sent, LLMResult):
+                return sent
+            reply, fault, url = sent
+            if reply is None:  # a transport fault, logged
+                if fault.reason == "schema_rejected" and self.shape.strict:
+                    self.shape.strict = False  # this server has no strict structured output
+                    continue
+                if fault.fatal:
+                    self._fatal = self._fatal or self._fatal_message(url, fault)
+                    raise LLMError(self._fatal)
+                tries += 1
+                if not fault.retryable or tries > self.config.max_retries:
+                    break
+                avoid = url
+                await self._wait_before_retry(tries - 1, fault, url)
+                continue
+            tries += 1
             value, fault = validate_reply(reply, model, self.config.max_tokens)
             status = "ok" if value is not None else _STATUS.get(fault.reason, fault.reason)
             self._log(request, key, stage, status, attempt=tally.attempts,
@@ -188,56 +189,59 @@ class LLMEngine:
                 return self._result(request, key, tally, "ok", value=value)
             if fault.reason == "refusal":
                 break
-            messages = reask_messages(messages, reply, fault)
+            messages, avoid = reask_messages(messages, reply, fault), None
         return self._result(request, key, tally, "failed", reason=fault.reason, error=fault.message)
 
-    async def _send(self, request: LLMRequest, messages: list[dict[str, str]],
-                    model: type[BaseModel], key: str, stage: str, cap: float | None,
-                    tally: _Tally) -> Reply | LLMResult:
-        """One answer from the server, with transport retries; or the failed/skipped result."""
-        body = self._body(request, messages, model)
-        quick = self._cost(byte_bound(messages))
-        exact = functools.partial(self.worst_case_usd, messages)
-        for attempt in range(self.config.max_retries + 1):
-            await self._respect_pause()
-            async with self._slots:
-                if self._fatal:  # the endpoint refused us: send nothing more
-                    raise LLMError(self._fatal)
-                reservation = await self.gate.reserve(stage, quick, exact, cap)
-                if reservation is None:
-                    self._log(request, key, stage, "budget", reason="budget_exhausted")
-                    return self._result(request, key, tally, "skipped_budget", reason="budget_exhausted",
-                                        error=f"reserving ${exact():.6f} would pass the budget cap")
-                try:
-                    reply, fault, latency, url = await self._post(body)
-                except BaseException:  # cancelled mid-call (Ctrl-C, a fatal error elsewhere)
-                    self.gate.settle_fault(reservation, billed=True)  # it may have been billed
-                    raise
-            tally.attempts += 1
-            tally.latency += latency
-            if fault is None and reply is not None:
-                self._settle(reservation, reply.usage, tally)
-                return reply
-            assert fault is not None
-            tally.cost += self.gate.settle_fault(reservation, fault.billed)
-            self._log(request, key, stage, "error", attempt=tally.attempts, reason=fault.reason,
-                      error=fault.message, endpoint=url, latency=latency)
-            if fault.fatal:
-                self._fatal = self._fatal or self._fatal_message(url, fault)
+    async def _attempt(self, request: LLMRequest, messages: list[dict[str, str]],
+                       model: type[BaseModel], key: str, stage: str, cap: float | None,
+                       tally: _Tally, avoid: str | None
+                       ) -> tuple[Reply | None, CallFault, str] | LLMResult:
+        """One HTTP attempt: (reply, _, url), (None, fault, url) logged, or the skipped result."""
+        body = self.shape.body(request, messages, model)
+        quick = byte_bound(messages)
+        exact = functools.partial(self.prompt_tokens, messages)
+        await self._respect_pause()
+        async with self._slots:
+            if self._fatal:  # the endpoint refused us: send nothing more
                 raise LLMError(self._fatal)
-            if not fault.retryable or attempt == self.config.max_retries:
-                return self._result(request, key, tally, "failed", reason=fault.reason, error=fault.message)
-            await self._backoff(attempt, fault)
-        raise AssertionError("unreachable")
+            reservation = await self.gate.reserve(stage, quick, exact, cap)
+            if reservation is None:
+                usd, tokens = self.gate.worst_case(exact())
+                self._log(request, key, stage, "budget", reason="budget_exhausted")
+                return self._result(request, key, tally, "skipped_budget", reason="budget_exhausted",
+                                    error=f"reserving ${usd:.6f} / {tokens} tokens would pass the "
+                                          "budget cap")
+            try:
+                reply, fault, latency, url = await self._post(body, avoid)
+            except BaseException:  # cancelled mid-call (Ctrl-C, a fatal error elsewhere)
+                self.gate.settle_fault(reservation, billed=True)  # it may have been billed
+                raise
+        self._log_replica_events(request, key, stage)
+        tally.attempts += 1
+        tally.latency += latency
+        if fault is None and reply is not None:
+            self._settle(reservation, reply.usage, tally)
+            return reply, CallFault("ok", "", False), url
+        assert fault is not None
+        tally.cost += self.gate.settle_fault(reservation, fault.billed)
+        self._log(request, key, stage, "error", attempt=tally.attempts, reason=fault.reason,
+                  error=fault.message, endpoint=url, latency=latency)
+        return None, fault, url
 
-    async def _post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
+    async def _post(self, body: dict[str, Any],
+                    avoid: str | None = None) -> tuple[Reply | None, CallFault | None, float, str]:
+        """One HTTP attempt on a replica in rotation (not `avoid`, when another is in rotation);
+        the replica's breaker hears how it went before the replica is released."""
         assert self.transport is not None
         started = time.perf_counter()
-        async with self.transport.endpoint() as endpoint:
+        async with self.transport.endpoint(avoid) as endpoint:
             try:
                 raw = await endpoint.post(body)
             except openai.APIError as exc:
-                return None, classify(exc), time.perf_counter() - started, endpoint.url
+                fault = classify(exc)
+                self._replica(endpoint.url, fault.reason)
+                return None, fault, time.perf_counter() - started, endpoint.url
+            self._replica(endpoint.url, None)
         latency = time.perf_counter() - started
         try:
             reply = parse_reply(raw)
@@ -246,6 +250,22 @@ class LLMEngine:
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             fault = CallFault("bad_response", f"response is not a chat completion: {exc}"[:300], True)
             return None, fault, latency, endpoint.url
+
+    def _replica(self, url: str, fault: str | None) -> None:
+        """Tell the replica's breaker how a request went; a change is logged with the item."""
+        assert self.transport is not None
+        event = self.transport.record(url, fault)
+        if event is not None:
+            self._replica_events.append((f"replica_{event}", fault, url))
+
+    def _log_replica_events(self, request: LLMRequest, key: str, stage: str) -> None:
+        while self._replica_events:
+            status, reason, url = self._replica_events.pop(0)
+            self._log(request, key, stage, status, reason=reason, endpoint=url)
+
+    def replicas_out(self) -> dict[str, int]:
+        """url -> how often it was taken out of rotation in this engine's life."""
+        return self.transport.taken_out() if self.transport is not None else {}
 
     # ------------------------------------------------------------ budget
     @property
@@ -264,7 +284,11 @@ class LLMEngine:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _backoff(self, attempt: int, fault: CallFault) -> None:
+    async def _wait_before_retry(self, attempt: int, fault: CallFault, url: str) -> None:
+        """Backoff, except for a replica fault when another replica is in rotation: go there now."""
+        transport = self.transport
+        if fault.reason in REPLICA_FAULTS and transport is not None and transport.in_rotation_besides(url):
+            return
         delay = self.policy.delay(attempt, fault.retry_after)
         if fault.retry_after is not None:  # the server asked everyone to slow down
             self._pause_until = max(self._pause_until, time.monotonic() + delay)
@@ -292,7 +316,7 @@ class LLMEngine:
              latency: float = 0.0) -> None:
         usage = usage or {}
         prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        cost = cost_usd(prompt, completion, self.config.price_in_per_mtok, self.config.price_out_per_mtok)
+        cost = cost_usd(prompt, completion, self.prices.price_in, self.prices.price_out)
         self.services.calls.add(
             stage=stage, item_id=request.item_id, request_hash=key, provider=self.provider,
             model=self.model, status=status, endpoint=endpoint, attempt=attempt, reason=reason,

@@ -178,12 +178,12 @@ class RayDataEngine(LLMEngine):
     def _reserve(self, stage: str, messages: list[dict[str, str]], cap: float | None) -> Reservation | None:
         """The worst case of one row, reserved now (every row of a pass is reserved before the
         pass runs, so a refusal cannot wait for settlements: it stops the batch at once)."""
-        if not self.gate.priced:
+        if not self.gate.metered:  # neither priced nor under budget.max_tokens
             return FREE
         if self.gate.refused:
             return None
-        usd = min(self._cost(byte_bound(messages)), self.worst_case_usd(messages))
-        reservation = self.gate.ledger.reserve(stage, usd, cap)
+        usd, tokens = self.gate.worst_case(min(byte_bound(messages), self.prompt_tokens(messages)))
+        reservation = self.gate.ledger.reserve(stage, usd if self.gate.priced else 0.0, cap, tokens)
         if reservation is None:
             self.gate.refused = True
         else:

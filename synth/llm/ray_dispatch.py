@@ -13,12 +13,15 @@ A worker that dies mid-call: the attempt counts as a `worker_lost` fault that ma
 billed (its worst case stays reserved) and is retried by the engine on a restarted worker
 (Ray restarts actors, max_restarts); answers already returned are saved and never sent again.
 Ray's own task retries are off for these calls: a resend the ledger did not reserve for could
-pass the cap.
+pass the cap. The workers of an endpoint stay up for the next stage of the same process
+(judge after generate, the revise loop inside judge) and stop with it.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from synth.config import EngineConfig, LLMConfig
@@ -51,38 +54,89 @@ def connect_ray(engine: EngineConfig) -> bool:
     return True
 
 
+@dataclass
+class Workers:
+    """Started HttpWorker actors and what they said when ready (pid, node)."""
+
+    handles: list[Any]
+    info: list[dict[str, Any]]
+    users: int = 0
+
+
+# Workers by endpoint: the next stage of this process (judge after generate, revise inside
+# judge) reuses them instead of starting new worker processes; idle ones of another endpoint
+# are stopped when a new set starts.
+_WORKERS: dict[str, Workers] = {}
+
+
+def _key(llm: LLMConfig, engine: EngineConfig) -> str:
+    """What the workers' transport depends on (not sampling, prices or retries: the driver's)."""
+    transport = llm.model_dump(include={"provider", "base_url", "api_key_env", "timeout_s",
+                                        "concurrency", "transport"})
+    return json.dumps([transport, engine.address, engine.workers, engine.worker_cpus], sort_keys=True)
+
+
+def acquire_workers(llm: LLMConfig, engine: EngineConfig) -> Workers:
+    key = _key(llm, engine)
+    workers = _WORKERS.get(key)
+    if workers is None:
+        for other in [k for k, w in _WORKERS.items() if w.users == 0]:
+            _kill(_WORKERS.pop(other).handles)
+        workers = _WORKERS[key] = _start(llm, engine)
+    workers.users += 1
+    return workers
+
+
+def release_workers(workers: Workers) -> None:
+    """Done with them for now: they stay for the next stage (Ray stops them at exit)."""
+    workers.users -= 1
+
+
+def _start(llm: LLMConfig, engine: EngineConfig) -> Workers:
+    import ray
+
+    from synth.llm.ray_worker import HttpWorker
+
+    connect_ray(engine)
+    actor = ray.remote(HttpWorker).options(
+        num_cpus=engine.worker_cpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
+        max_concurrency=llm.concurrency + 4, scheduling_strategy="SPREAD")
+    handles = [actor.remote(llm) for _ in range(engine.workers)]
+    try:
+        infos = ray.get([a.ready.remote() for a in handles])
+    except ray.exceptions.RayError as exc:
+        _kill(handles)
+        raise LLMError(f"ray workers did not start: {str(exc).splitlines()[0][:300]}") from None
+    errors = sorted({i["error"] for i in infos if i["error"]})
+    if errors:
+        _kill(handles)
+        raise ConfigError(f"ray worker cannot open its endpoint: {errors[0]}", key="engine")
+    nodes = len({info["node"] for info in infos})
+    print(f"{len(infos)} ray workers on {nodes} node{'s' if nodes > 1 else ''}", file=sys.stderr)
+    return Workers(handles, infos)
+
+
+def _kill(handles: list[Any]) -> None:
+    import ray
+
+    for handle in handles:
+        ray.kill(handle, no_restart=True)
+
+
 class WorkerPool:
-    """`engine.workers` HttpWorker actors; each attempt goes to the one with the fewest in flight."""
+    """One engine's view of its workers: each attempt goes to the live one with the fewest in
+    flight; a lost one is left alone until Ray has restarted it."""
 
     def __init__(self, llm: LLMConfig, engine: EngineConfig):
-        import ray
-
-        from synth.llm.ray_worker import HttpWorker
-
-        connect_ray(engine)
-        actor = ray.remote(HttpWorker).options(
-            num_cpus=engine.worker_cpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
-            max_concurrency=llm.concurrency + 4, scheduling_strategy="SPREAD")
-        self.actors = [actor.remote(llm.model_dump_json()) for _ in range(engine.workers)]
+        self.workers = acquire_workers(llm, engine)
+        self.actors, self.info = self.workers.handles, self.workers.info
         self.in_flight = [0] * len(self.actors)
         self.up = [True] * len(self.actors)  # taking calls
         self.alive = [True] * len(self.actors)  # False: Ray could not restart it
         self._back = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._turn = 0
-        self.info = self._ready()
-
-    def _ready(self) -> list[dict[str, Any]]:
-        import ray
-
-        infos = ray.get([a.ready.remote() for a in self.actors])
-        errors = sorted({i["error"] for i in infos if i["error"]})
-        if errors:
-            self.close()
-            raise ConfigError(f"ray worker cannot open its endpoint: {errors[0]}", key="engine")
-        nodes = len({info["node"] for info in infos})
-        print(f"{len(infos)} ray workers on {nodes} node{'s' if nodes > 1 else ''}", file=sys.stderr)
-        return infos
+        self._closed = False
 
     async def post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
         import ray
@@ -135,13 +189,11 @@ class WorkerPool:
         self._back.set()
 
     def close(self) -> None:
-        import ray
-
         for task in self._tasks:
             task.cancel()
-        for actor in self.actors:
-            ray.kill(actor, no_restart=True)
-        self.actors = []
+        if not self._closed:
+            self._closed = True
+            release_workers(self.workers)
 
 
 class RayEngine(LLMEngine):
@@ -152,9 +204,10 @@ class RayEngine(LLMEngine):
         super().__init__(wide, services, connect=False, **kwargs)
         self.pool = WorkerPool(config, engine)
 
-    async def _post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
-        return await self.pool.post(body)
+    async def _post(self, body: dict[str, Any],
+                    avoid: str | None = None) -> tuple[Reply | None, CallFault | None, float, str]:
+        return await self.pool.post(body)  # the workers pick the replica
 
     async def aclose(self) -> None:
         await super().aclose()
-        await asyncio.to_thread(self.pool.close)
+        self.pool.close()

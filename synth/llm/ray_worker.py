@@ -15,7 +15,7 @@ import os
 import socket
 from typing import Any
 
-from synth.config import LLMConfig
+from synth.config import BudgetConfig, LLMConfig
 from synth.errors import SynthError
 from synth.llm.engine import LLMEngine
 from synth.llm.replies import Reply
@@ -31,13 +31,14 @@ class _NoBooks:
     def __init__(self) -> None:
         self.redact = Redactor()
         self.ledger = None
+        self.budget = BudgetConfig(max_usd=None)  # no cap to price against: the driver's job
 
 
 class HttpWorker:
     """Sends request bodies with LLMEngine's transport (wrapped with ray.remote by the driver)."""
 
-    def __init__(self, config_json: str):
-        self.config = LLMConfig.model_validate_json(config_json)
+    def __init__(self, config: LLMConfig):
+        self.config = config
         self.engine: LLMEngine | None = None
         self.error = ""
 

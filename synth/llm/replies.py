@@ -1,7 +1,10 @@
 """One server answer: parsing it, validating it against the response model, re-asking.
 
 The request format and the re-ask messages come from instructor's JSON_SCHEMA mode
-(response_format json_schema; vLLM turns it into guided decoding). Validation is pydantic's
+(response_format json_schema; vLLM turns it into guided decoding). Hosted APIs that support it
+get the strict variant (`strict: true`, the schema made strict by the OpenAI SDK's own
+`type_to_response_format_param`, as `client.chat.completions.parse` sends it); the answer is
+validated and re-asked the same way either way. Validation is pydantic's
 model_validate_json on the answer text, with no per-call instructor client in between.
 """
 from __future__ import annotations
@@ -41,11 +44,21 @@ def parse_reply(raw: bytes) -> Reply:
                  refusal=message.get("refusal"), usage=usage if isinstance(usage, dict) else None)
 
 
-def response_format(model: type[BaseModel]) -> dict[str, Any]:
-    """The structured-output request fields for a response model (instructor JSON_SCHEMA)."""
+def response_format(model: type[BaseModel], strict: bool = False) -> dict[str, Any]:
+    """The structured-output request fields for a response model (instructor JSON_SCHEMA, or
+    with `strict` the OpenAI SDK's strict json_schema; a model it cannot make strict: None)."""
+    if strict:
+        return {"response_format": strict_format(model)}
     _, kwargs = handle_response_model(model, mode=MODE, messages=[])
     kwargs.pop("messages", None)
     return kwargs
+
+
+def strict_format(model: type[BaseModel]) -> dict[str, Any]:
+    """response_format json_schema with strict: true (all fields required, no extra keys)."""
+    from openai.lib._parsing._completions import type_to_response_format_param
+
+    return dict(type_to_response_format_param(model))  # type: ignore[arg-type]
 
 
 def validate_reply(reply: Reply, model: type[BaseModel],

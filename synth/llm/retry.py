@@ -4,7 +4,9 @@ Retried with exponential backoff and jitter, at most max_retries times: 429 (wai
 least its Retry-After), 408/409, 5xx, timeouts, dropped connections, a 200 whose body is not
 JSON. Not retried, and the run stops at once (LLMError): 401/403 (bad key), 404 (unknown
 model or wrong URL), other 4xx. One exception: a 400 that says the prompt is too long for
-the model's context fails only that item (reason prompt_too_long).
+the model's context fails only that item (reason prompt_too_long), and a 400 that rejects
+the response_format schema (a server without strict structured output) is `schema_rejected`:
+the engine then sends the plain schema.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class CallFault:
     billed: bool = False  # the server may have done (and billed) the work: keep the reservation
 
 
+SCHEMA_HINTS = ("strict", "json_schema", "response_format", "invalid schema")
 CONTEXT_HINTS = ("context length", "context_length", "maximum context", "too many tokens",
                  "prompt is too long", "input is too long")
 
@@ -67,6 +70,8 @@ def _status_fault(exc: openai.APIStatusError) -> CallFault:
         return CallFault(f"http_{code}", f"HTTP {code}: {text}", True)
     if code == 400 and any(hint in text.lower() for hint in CONTEXT_HINTS):
         return CallFault("prompt_too_long", f"HTTP 400: {text}", False)
+    if code == 400 and any(hint in text.lower() for hint in SCHEMA_HINTS):
+        return CallFault("schema_rejected", f"HTTP 400: {text}", False, fatal=True)
     if code in (401, 403):
         return CallFault(f"http_{code}", f"authentication failed ({code}): {text}", False, fatal=True)
     if code == 404:

@@ -43,7 +43,7 @@ class LLMServices:
         self.run, self.budget = run, budget
         run.root.mkdir(parents=True, exist_ok=True)
         self.cache = ResponseCache(run.cache_dir)
-        self.ledger = BudgetLedger(run.spend_db, budget.max_usd)
+        self.ledger = BudgetLedger(run.spend_db, budget.max_usd, budget.max_tokens)
         self.calls = CallLog(run.calls_db)
         self.redact = Redactor()
         self._closed = False

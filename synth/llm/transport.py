@@ -1,7 +1,9 @@
 """HTTP to OpenAI-compatible servers, built on the OpenAI SDK (openai==2.54.0).
 
 One endpoint per base_url (several vLLM replicas may be listed); each call goes to the
-endpoint with the fewest requests in flight. The SDK's own retries are off: the engine
+endpoint with the fewest requests in flight among those in rotation: a replica that keeps
+refusing connections, timing out or answering 5xx is taken out by its circuit breaker
+(synth.llm.breaker) and probed again after a cooldown. The SDK's own retries are off: the engine
 retries itself so that every attempt is logged, budgeted and bounded. Both transports raise
 the SDK's exception types (APIStatusError and subclasses, APITimeoutError,
 APIConnectionError) and return the raw response body, which the engine parses and validates.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -27,6 +30,7 @@ from openai import AsyncOpenAI, DefaultAioHttpClient
 
 from synth.config import LLMConfig
 from synth.errors import ConfigError
+from synth.llm.breaker import Breaker, Event, pick
 
 OPENAI_URL = "https://api.openai.com/v1"
 NO_KEY = "EMPTY"  # what vLLM expects when it runs without --api-key
@@ -148,20 +152,45 @@ class Transport:
         kind = AiohttpEndpoint if config.transport == "aiohttp" else SdkEndpoint
         self.endpoints: list[Endpoint] = [kind(url, key, config.timeout_s, config.concurrency)
                                           for url in base_urls(config)]
+        self.breakers = [Breaker(e.url) for e in self.endpoints]
         self._turn = 0
 
     @contextlib.asynccontextmanager
-    async def endpoint(self) -> AsyncIterator[Endpoint]:
-        """The endpoint with the fewest requests in flight (round robin among ties)."""
+    async def endpoint(self, avoid: str | None = None) -> AsyncIterator[Endpoint]:
+        """The endpoint for one request (see synth.llm.breaker.pick); `avoid`: the url that
+        just failed this item. Report how it went with `record`."""
         self._turn += 1
-        n = len(self.endpoints)
-        best = min(range(n), key=lambda i: (self.endpoints[i].in_flight, (i - self._turn) % n))
+        if len(self.endpoints) == 1:
+            best, probe = 0, False
+        else:
+            in_flight = [e.in_flight for e in self.endpoints]
+            best, probe = pick(self.breakers, in_flight, self._turn, avoid, time.monotonic())
         chosen = self.endpoints[best]
+        if probe:
+            self.breakers[best].start_probe()
         chosen.in_flight += 1
         try:
             yield chosen
         finally:
             chosen.in_flight -= 1
+            if probe:
+                self.breakers[best].abandon_probe()  # no-op once `record` saw its outcome
+
+    def record(self, url: str, fault: str | None) -> Event:
+        """How a request to `url` ended (a fault reason, or None: answered); "out" when that
+        took the replica out of rotation, "back" when it put it back."""
+        if len(self.endpoints) == 1:
+            return None
+        breaker = next(b for b in self.breakers if b.url == url)
+        return breaker.record(fault)
+
+    def in_rotation_besides(self, url: str) -> bool:
+        """Whether another replica than `url` is in rotation (a failed item goes there at once)."""
+        return any(b.closed() and b.url != url for b in self.breakers)
+
+    def taken_out(self) -> dict[str, int]:
+        """url -> how often its breaker took it out of rotation (replicas never taken out: absent)."""
+        return {b.url: b.trips for b in self.breakers if b.trips}
 
     async def close(self) -> None:
         for endpoint in self.endpoints:

@@ -67,3 +67,4 @@ class BatchSummary(BaseModel):
     stopped: Literal["budget"] | None = None
     failures: dict[str, int] = Field(default_factory=dict)  # reason -> count
     elapsed_s: float = 0.0
+    replicas_out: dict[str, int] = Field(default_factory=dict)  # replica url -> times taken out

@@ -74,6 +74,44 @@ def bars(counts: Mapping[str, int], path: Path, title: str, xlabel: str = "recor
     return _save(fig, path)
 
 
+
+def curves(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, title: str,
+           xlabel: str, ylabel: str) -> Path | None:
+    """Line plot of (x, y) series (e.g. train and val loss per step), markers on each point."""
+    series = {name: points for name, points in series.items() if len(points)}
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for name, points in series.items():
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, marker="o", markersize=3, label=f"{name} ({ys[0]:.4g} -> {ys[-1]:.4g})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
 def _short(name: str, limit: int = 28) -> str:
     name = Path(name).name if "/" in name else name
     return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def grouped_bars(groups: Mapping[str, Mapping[str, float]], path: Path, title: str,
+                 ylabel: str) -> Path | None:
+    """Vertical bars per category, one bar per group side by side (e.g. a figure per expert,
+    one bar per generation set); missing values are left out, not drawn as 0."""
+    categories = sorted({c for values in groups.values() for c in values})
+    if not groups or not categories:
+        return None
+    width = 0.8 / len(groups)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(categories) + 2), 3.6))
+    for k, (name, values) in enumerate(groups.items()):
+        xs = [i + k * width for i, c in enumerate(categories) if c in values]
+        ax.bar(xs, [values[c] for c in categories if c in values], width, label=_short(name))
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(categories))], [_short(c) for c in categories],
+                  rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -24,6 +24,7 @@ SECTIONS = (  # title, file in reports/, command that writes it
     ("Audit", "audit.html", "synth audit CONFIG"),
     ("Distribution analysis", "distribution.html", "synth curate CONFIG"),
     ("Judge statistics", "judge.html", "synth judge CONFIG"),
+    ("Generator comparison", "compare.html", "synth compare CONFIG"),
     ("Validation", "validation.html", "synth validate CONFIG"),
     ("Router", "router.html", "synth router CONFIG"),
 )

@@ -17,10 +17,10 @@ from synth.files import atomic_write_text
 from synth.records import ValidationCheck
 from synth.rundir import RunDir
 from synth.validate.litgpt_venv import CHECK_SCRIPT, ensure_venv
-from synth.validate.trl import LoraSpec
+from synth.export.chat import tokenizer_source
+from synth.export.stage import base_model_of
+from synth.records import ExportManifest
 
-PROMPT_STYLES = {"qwen3": "qwen3", "llama3_1": "llama3"}
-MODEL_NAMES = {"qwen3": "Qwen3-0.6B", "llama3_1": "Llama-3.1-8B"}
 CHECKS = ("litgpt_load", "litgpt_lora_step")
 TIMEOUT_S = 3600
 
@@ -31,28 +31,38 @@ def _all(experts: list[str], names: tuple[str, ...], status: str, detail: str) -
 
 
 def _local_tokenizer(config: RunConfig) -> Path | None:
-    if not config.export.tokenizer:
-        return None
-    folder = config.resolve(config.export.tokenizer)
+    folder = Path(tokenizer_source(config.export.tokenizer, base_model_of(config), config.resolve))
     return folder.absolute() if (folder / "tokenizer.json").exists() else None
 
 
-def build_spec(config: RunConfig, run: RunDir, experts: list[str], lora: dict[str, LoraSpec],
+def _exported(run: RunDir, expert: str) -> dict:
+    """The exported config/litgpt_lora.yaml (what LitGPT users run)."""
+    import yaml
+
+    return yaml.safe_load(run.path("export", expert, "config", "litgpt_lora.yaml").read_text(encoding="utf-8"))
+
+
+def build_spec(config: RunConfig, run: RunDir, experts: list[str], manifest: ExportManifest,
                tokenizer: Path) -> dict:
-    base = config.export.base_model
+    exported = {e: _exported(run, e) for e in experts}
+    first = exported[experts[0]]
     return {
-        "tokenizer_dir": str(tokenizer), "prompt_style": PROMPT_STYLES[base],
-        "model_name": MODEL_NAMES[base], "max_seq_length": config.export.max_seq_len,
+        "tokenizer_dir": str(tokenizer), "prompt_style": first["data"]["init_args"]["prompt_style"],
+        "model_name": manifest.litgpt["repo_id"], "max_seq_length": config.export.max_seq_len,
         "experts": {e: str(run.path("export", e, "litgpt").absolute()) for e in experts},
         "lora_step": config.validate_.run_lora_step,
         "work_dir": str(run.path("validate", "litgpt").absolute()),
-        "lora": {e: {"r": s.r, "alpha": s.alpha, "dropout": s.dropout} for e, s in lora.items()},
+        "lora": {e: {"r": c["lora_r"], "alpha": c["lora_alpha"], "dropout": c["lora_dropout"]}
+                 for e, c in exported.items()},
     }
 
 
-def litgpt_checks(config: RunConfig, run: RunDir, experts: list[str], lora: dict[str, LoraSpec],
+def litgpt_checks(config: RunConfig, run: RunDir, experts: list[str], manifest: ExportManifest,
                   log: Callable[[str], None]) -> list[ValidationCheck]:
     names = CHECKS if config.validate_.run_lora_step else CHECKS[:1]
+    if not manifest.litgpt:
+        return _all(experts, names, "skipped", f"no LitGPT config: LitGPT has no prompt style for "
+                    f"{manifest.base_model_id} (train with synth train)")
     tokenizer = _local_tokenizer(config)
     if tokenizer is None:
         return _all(experts, names, "fail", "LitGPT needs a local tokenizer dir with tokenizer.json "
@@ -62,7 +72,7 @@ def litgpt_checks(config: RunConfig, run: RunDir, experts: list[str], lora: dict
     except ValidationFailed as exc:
         return _all(experts, names, "fail", str(exc))
     log(f"LitGPT: loading {len(experts)} expert export(s) with litgpt.data.JSON")
-    return _run_script(python, build_spec(config, run, experts, lora, tokenizer), run, experts, names)
+    return _run_script(python, build_spec(config, run, experts, manifest, tokenizer), run, experts, names)
 
 
 def _run_script(python: Path, spec: dict, run: RunDir, experts: list[str],

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from synth.errors import ValidationFailed
+from synth.export.litgpt import LITGPT_PINS
 
-PINS: tuple[tuple[str, ...], ...] = (("torch==2.13.0",), ("litgpt==0.5.13", "requests==2.34.2"))
+PINS: tuple[tuple[str, ...], ...] = (("torch==2.13.0",), LITGPT_PINS)  # the pins the export cards name
 MARKER = ".synth-litgpt-ready"
 CHECK_SCRIPT = Path(__file__).parent / "scripts" / "litgpt_probe.py"
 

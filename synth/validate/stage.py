@@ -4,11 +4,13 @@ Per expert, from the run's export/ folder:
   voice            every exported answer (TRL completion, LitGPT output, messages when exported)
                    equals the cleaned text of its source segment, via the pair's segment_id
   ids_match        every format holds the same ids per split; no id on both sides of the split
-  trl_lora_step    `datasets` loads the TRL files; one LoRA SFT step on a random tiny model of
-                   the target architecture (synth.validate.trl)
+  trl_lora_step    `synth train`'s code, one step from the packed parquet with config/trl.yaml
+                   on a random tiny model of the base architecture (synth.validate.trl)
+  trl_jsonl_step   `datasets` loads the TRL JSONL; TRL tokenizes, packs and trains one step
   adapter_servable the saved adapter is plain LoRA that vLLM can serve
   litgpt_load      LitGPT's own JSON data module + target tokenizer tokenizes every row and
-                   draws a batch, in synth's LitGPT venv (synth.validate.litgpt_venv, synth/_litgpt_check.py)
+                   draws a batch, in synth's LitGPT venv (synth.validate.litgpt_venv, scripts/litgpt_probe.py),
+                   with the exported config/litgpt_lora.yaml's prompt style and LoRA
   litgpt_lora_step two steps of `litgpt finetune_lora` on a random tiny model (when
                    validate.run_lora_step)
 Results: reports/validation.json (ValidationReport) and reports/validation.html.
@@ -23,8 +25,8 @@ from rich.console import Console
 
 from synth.config import RunConfig
 from synth.errors import InputError, ValidationFailed
-from synth.experts import load_experts
 from synth.export.chat import tokenizer_source
+from synth.export.stage import base_model_of
 from synth.files import atomic_write_text, read_jsonl
 from synth.records import (
     CheckStatus,
@@ -38,14 +40,11 @@ from synth.records import (
 from synth.rundir import RunDir
 from synth.validate.litgpt import litgpt_checks
 from synth.validate.report import write_validation_html
-from synth.validate.trl import (
-    LoraSpec,
-    TrlTarget,
-    adapter_check,
-    load_tokenizer,
-    lora_step,
-    training_extra_missing,
-)
+from synth.train import TrainOptions, train_expert
+from synth.train.launch import training_extra_missing
+from synth.train.model import load_tokenizer
+from synth.train.trainer import load_train_config
+from synth.validate.trl import jsonl_step, packed_step
 
 SPLITS = ("train", "val")
 MAX_SHOWN = 3
@@ -169,41 +168,32 @@ def ids_check(run: RunDir, expert: str) -> ValidationCheck:
 
 
 def tokenizer_dir(config: RunConfig) -> str:
-    """The target tokenizer as export uses it: the local dir, else the hub id."""
-    return tokenizer_source(config.export.tokenizer, config.export.base_model, config.resolve)
+    """The target tokenizer as export uses it: export.tokenizer, else the base model's."""
+    return tokenizer_source(config.export.tokenizer, base_model_of(config), config.resolve)
 
 
-def _lora_specs(config: RunConfig, experts: list[str]) -> dict[str, LoraSpec]:
-    expert_set = load_experts(config.resolve(config.experts))
-    known = set(expert_set.names)
-    specs = {}
-    for name in experts:
-        training = expert_set.get(name).training if name in known else None
-        r = training.lora_r if training else 16
-        alpha = (training.lora_alpha or 2 * r) if training else 2 * r
-        specs[name] = LoraSpec(r=r, alpha=alpha, dropout=training.lora_dropout if training else 0.05)
-    return specs
+TRL_CHECKS = ("trl_lora_step", "trl_jsonl_step", "adapter_servable")
 
 
 def trl_checks(config: RunConfig, run: RunDir, experts: list[str], log: Log) -> list[ValidationCheck]:
     missing = training_extra_missing()
     if missing:
         hint = f"train extra not installed ({missing} missing): pip install -e '.[train]' torch==2.13.0"
-        return [_check(e, name, "skipped", hint) for e in experts
-                for name in ("trl_lora_step", "adapter_servable")]
-    try:
-        tokenizer = load_tokenizer(tokenizer_dir(config), config.export.base_model)
-    except (OSError, ValueError) as exc:
-        return [_check(e, "trl_lora_step", "fail", f"cannot load the tokenizer: {exc}") for e in experts]
+        return [_check(e, name, "skipped", hint) for e in experts for name in TRL_CHECKS]
+    model = base_model_of(config)
     checks = []
-    for expert, lora in _lora_specs(config, experts).items():
-        log(f"TRL: one LoRA step for {expert}")
-        target = TrlTarget(expert, run.path("export", expert, "trl"),
-                           run.path("validate", "trl", expert), lora)
-        step = lora_step(target, config.export.base_model, tokenizer, config.export.max_seq_len)
-        checks.append(step)
-        checks.append(adapter_check(expert, target.out_dir / "adapter") if step.status == "pass"
-                      else _check(expert, "adapter_servable", "skipped", "the TRL step failed"))
+    for expert in experts:
+        log(f"TRL: one packed LoRA step (synth train) and one JSONL step for {expert}")
+        work = run.path("validate", "trl", expert)
+        options = TrainOptions(tiny=True, max_steps=1, adapter_dir=work / "adapter",
+                               work_dir=work / "packed", report=False, evaluate=False)
+        checks += packed_step(lambda: train_expert(config, run, expert, options, lambda _: None),
+                              expert, work / "adapter")
+        file = load_train_config(run.path("export", expert, "config", "trl.yaml"))
+        pad = file.sft.get("pad_token")
+        tokenizer = load_tokenizer(tokenizer_dir(config), pad if isinstance(pad, str) else None)
+        checks.append(jsonl_step(file, run.path("export", expert, "trl"), work / "jsonl", model,
+                                 tokenizer))
     return checks
 
 
@@ -215,14 +205,14 @@ def run_validate(config: RunConfig, run: RunDir, log: Log | None = None) -> Vali
     """Run every check on the run's export; write reports/validation.{json,html}."""
     log = log or _stderr_log
     manifest = load_manifest(run)
-    if manifest.base_model != config.export.base_model:
+    if manifest.base_model != config.export.base_model:  # an alias, hub id or folder
         raise ValidationFailed(f"the export was made for {manifest.base_model} but export.base_model is "
                                f"{config.export.base_model}: run `synth export` again")
     experts = sorted(manifest.experts)
     sources = segment_texts(run)
     checks = [check for e in experts for check in (voice_check(run, e, sources), ids_check(run, e))]
     checks += trl_checks(config, run, experts, log)
-    checks += litgpt_checks(config, run, experts, _lora_specs(config, experts), log)
+    checks += litgpt_checks(config, run, experts, manifest, log)
     report = ValidationReport(run_dir=str(run.root), base_model=config.export.base_model,
                               tokenizer=tokenizer_dir(config), checks=checks)
     atomic_write_text(run.report("validation.json"), report.model_dump_json(indent=2))

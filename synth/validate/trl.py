@@ -1,75 +1,29 @@
-"""TRL + PEFT gate: each expert's TRL export loads with `datasets` and trains one LoRA step.
+"""TRL + PEFT gates, run with the exported config/trl.yaml (what `synth train` runs).
 
-The model is a randomly initialised 2-layer model of the target architecture (Qwen3 or Llama,
-hidden size 32, built from a config: nothing downloaded) with the real target tokenizer. The
-step must give a finite loss, masked prompt labels and moved `lora_B` weights; the saved
-adapter must be one vLLM can serve (plain LoRA, no DoRA, no modules_to_save, no embedding or
-lm_head targets).
+  trl_lora_step    `synth train`'s own code (synth.train) for one step on the packed parquet:
+                   a random 2-layer model of the base architecture (from its config.json,
+                   nothing downloaded), the exported LoRA and SFTConfig, warmup off for the one
+                   step; loss finite, lora_B moved, the adapter reloads into PEFT as trained
+  trl_jsonl_step   `datasets` loads the TRL prompt/completion JSONL and TRL tokenizes and packs
+                   it itself (the config's `jsonl_sft` overrides) for one step: labels are
+                   prompt-masked, the loss finite, lora_B moved
+  adapter_servable the adapter of the packed step is plain LoRA that vLLM can serve
 """
 from __future__ import annotations
 
-import importlib.util
-import json
 import math
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synth.export.trainconfig import pad_token_for
-from synth.records import ValidationCheck
+from synth.errors import InputError, TrainFailed
+from synth.export.basemodel import BaseModelSource
+from synth.records import TrainConfigFile, ValidationCheck
+from synth.train.adapter import adapter_problems, lora_b_moved
+from synth.train.model import tiny_model
+from synth.train.trainer import build_trainer
 
-TRAIN_EXTRA = ("torch", "peft", "trl", "datasets", "accelerate", "safetensors")
-PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-STEP_ROWS = 8  # rows the one step sees (the whole file is still loaded by `datasets`)
-FORBIDDEN_TARGETS = ("embed", "lm_head")
-
-
-def training_extra_missing() -> str:
-    """The first missing module of the train extra, or '' when all are installed."""
-    return next((m for m in TRAIN_EXTRA if importlib.util.find_spec(m) is None), "")
-
-
-@dataclass
-class LoraSpec:
-    r: int
-    alpha: int
-    dropout: float
-
-
-@dataclass
-class TrlTarget:
-    expert: str
-    trl_dir: Path
-    out_dir: Path
-    lora: LoraSpec
-
-
-def load_tokenizer(tokenizer_dir: str, base_model: str = "qwen3") -> Any:
-    """The target tokenizer with the pad token the exported training configs set."""
-    from synth.tokenizer import load_tokenizer
-
-    tokenizer = load_tokenizer(tokenizer_dir)
-    pad = pad_token_for(tokenizer, base_model)
-    if pad:
-        tokenizer.pad_token = pad
-    return tokenizer
-
-
-def tiny_model(base_model: str, tokenizer: Any) -> Any:
-    """A random 2-layer model of the target architecture sized to the tokenizer."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, Qwen3Config, Qwen3ForCausalLM
-
-    config_class, model_class = ((Qwen3Config, Qwen3ForCausalLM) if base_model == "qwen3"
-                                 else (LlamaConfig, LlamaForCausalLM))
-    config = config_class(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                          head_dim=8, max_position_embeddings=8192, tie_word_embeddings=False,
-                          pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-                          use_cache=False)
-    torch.manual_seed(0)
-    return model_class(config)
+STEP_ROWS = 8  # rows the JSONL step sees (the whole file is still loaded by `datasets`)
 
 
 def load_export(trl_dir: Path) -> Any:
@@ -77,7 +31,6 @@ def load_export(trl_dir: Path) -> Any:
     from datasets import disable_progress_bars, load_dataset
 
     disable_progress_bars()
-
     files = {split: str(trl_dir / f"{split}.jsonl") for split in ("train", "val")
              if (trl_dir / f"{split}.jsonl").exists() and (trl_dir / f"{split}.jsonl").stat().st_size}
     if "train" not in files:
@@ -91,6 +44,33 @@ class StepFailed(Exception):
     def __init__(self, detail: str, **figures: float):
         super().__init__(detail)
         self.figures = figures
+
+
+def _check(expert: str, name: str, status: str, detail: str, **figures: float) -> ValidationCheck:
+    return ValidationCheck(expert=expert, check=name, status=status, detail=detail,  # type: ignore[arg-type]
+                           figures=figures)
+
+
+def packed_step(train_one: Any, expert: str, adapter_dir: Path) -> list[ValidationCheck]:
+    """trl_lora_step + adapter_servable: `train_one()` runs synth train for one step."""
+    try:
+        result = train_one()
+    except (TrainFailed, InputError) as exc:
+        return [_check(expert, "trl_lora_step", "fail", str(exc)),
+                _check(expert, "adapter_servable", "skipped", "the packed TRL step failed")]
+    figures = {k: v for k, v in result.figures.items()
+               if k in ("rows", "tokens", "trained_tokens", "lora_b_moved", "lora_b_total",
+                        "peft_reload_max_diff", "first_loss")}
+    step = _check(expert, "trl_lora_step", "pass",
+                  f"synth train, 1 step on {figures.get('rows', 0):g} packed row(s) with "
+                  f"config/trl.yaml on a random 2-layer model: loss {figures.get('first_loss', 0):.3f}, "
+                  f"{figures.get('lora_b_moved', 0):g}/{figures.get('lora_b_total', 0):g} lora_B moved, "
+                  f"PEFT reload max diff {figures.get('peft_reload_max_diff', 0):.1e}", **figures)
+    problems = adapter_problems(adapter_dir)
+    servable = (_check(expert, "adapter_servable", "fail", "; ".join(problems)) if problems else
+                _check(expert, "adapter_servable", "pass",
+                       f"plain LoRA adapter in {adapter_dir} (vLLM --lora-modules)"))
+    return [step, servable]
 
 
 def _train_rows(trl_dir: Path) -> tuple[Any, dict[str, int]]:
@@ -109,39 +89,45 @@ def _train_rows(trl_dir: Path) -> tuple[Any, dict[str, int]]:
     return data["train"].select(range(min(STEP_ROWS, rows["train"]))), rows
 
 
-def _trainer(target: TrlTarget, train: Any, base_model: str, tokenizer: Any, max_length: int) -> Any:
-    from peft import LoraConfig
-    from transformers import PrinterCallback
-    from trl import SFTConfig, SFTTrainer
+def jsonl_settings(file: TrainConfigFile, out_dir: Path) -> dict[str, Any]:
+    """The exported SFTConfig with its `jsonl_sft` overrides, one CPU step, no warmup."""
+    sft = {**file.sft, **file.jsonl_sft}
+    sft.update(output_dir=str(out_dir), max_steps=1, warmup_steps=0, use_cpu=True, bf16=False,
+               model_init_kwargs=None, save_strategy="no", eval_strategy="no", eval_on_start=False,
+               load_best_model_at_end=False, disable_tqdm=True)
+    sft.pop("metric_for_best_model", None)
+    return sft
 
-    shutil.rmtree(target.out_dir, ignore_errors=True)
-    args = SFTConfig(output_dir=str(target.out_dir), max_steps=1, per_device_train_batch_size=2,
-                     learning_rate=1e-3, use_cpu=True, bf16=False, report_to="none",
-                     logging_steps=1, save_strategy="no", max_length=max_length, seed=0,
-                     lr_scheduler_type="constant", warmup_steps=0, disable_tqdm=True)
-    peft_config = LoraConfig(r=target.lora.r, lora_alpha=target.lora.alpha,
-                             lora_dropout=target.lora.dropout, target_modules=PROJECTIONS,
-                             task_type="CAUSAL_LM")
+
+def jsonl_step(file: TrainConfigFile, trl_dir: Path, out_dir: Path, model: BaseModelSource,
+               tokenizer: Any) -> ValidationCheck:
+    """trl_jsonl_step: TRL renders, masks and packs the JSONL itself and trains one step."""
+    shutil.rmtree(out_dir, ignore_errors=True)
     try:
-        trainer = SFTTrainer(model=tiny_model(base_model, tokenizer), args=args, train_dataset=train,
-                             processing_class=tokenizer, peft_config=peft_config)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StepFailed(f"TRL cannot prepare {target.trl_dir}/train.jsonl: "
-                         f"{type(exc).__name__}: {exc}") from None
-    trainer.remove_callback(PrinterCallback)
-    return trainer
+        train, rows = _train_rows(trl_dir)
+        try:
+            trainer = build_trainer(file, tiny_model(model, tokenizer), tokenizer, train, None,
+                                    jsonl_settings(file, out_dir), [])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StepFailed(f"TRL cannot prepare {trl_dir}/train.jsonl: "
+                             f"{type(exc).__name__}: {exc}") from None
+        figures = _one_step(trainer)
+    except StepFailed as exc:
+        return _check(file.expert, "trl_jsonl_step", "fail", str(exc), **exc.figures)
+    figures.update(train_rows=rows["train"], val_rows=rows.get("val", 0))
+    return _check(file.expert, "trl_jsonl_step", "pass",
+                  f"TRL tokenized and packed trl/train.jsonl (bfd) and trained 1 step: loss "
+                  f"{figures['loss']:.3f}, {figures['lora_b_moved']:g}/{figures['lora_b_total']:g} "
+                  "lora_B moved", **figures)
 
 
 def _one_step(trainer: Any) -> dict[str, float]:
     """Train one step; figures plus the checks on labels, loss and lora_B."""
-    import torch
-
     labels = next(iter(trainer.get_train_dataloader()))["labels"]
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_B" in n}
     loss = float(trainer.train().training_loss)
-    moved = sum(not torch.equal(before[n], p.detach())
-                for n, p in trainer.model.named_parameters() if n in before)
-    figures = {"loss": loss, "lora_b_moved": moved, "lora_b_total": len(before)}
+    moved, total = lora_b_moved(before, trainer.model)
+    figures = {"loss": loss, "lora_b_moved": moved, "lora_b_total": total}
     if not bool((labels == -100).any()) or not bool((labels != -100).any()):
         raise StepFailed("batch labels are not prompt-masked (-100 on the prompt, ids on the answer)",
                          **figures)
@@ -150,62 +136,3 @@ def _one_step(trainer: Any) -> dict[str, float]:
     if moved == 0:
         raise StepFailed("no lora_B weight changed after the step", **figures)
     return figures
-
-
-def lora_step(target: TrlTarget, base_model: str, tokenizer: Any, max_length: int) -> ValidationCheck:
-    """Load the export, run one LoRA SFT step, save the adapter; the check's verdict."""
-    try:
-        train, rows = _train_rows(target.trl_dir)
-        trainer = _trainer(target, train, base_model, tokenizer, max_length)
-        figures = _one_step(trainer)
-    except StepFailed as exc:
-        return ValidationCheck(expert=target.expert, check="trl_lora_step", status="fail",
-                               detail=str(exc), figures=exc.figures)
-    trainer.save_model(str(target.out_dir / "adapter"))
-    figures.update(train_rows=rows["train"], val_rows=rows.get("val", 0))
-    return ValidationCheck(
-        expert=target.expert, check="trl_lora_step", status="pass", figures=figures,
-        detail=f"1 LoRA step (r={target.lora.r}) on a random 2-layer {base_model} model: loss "
-               f"{figures['loss']:.3f}, {figures['lora_b_moved']:g}/{figures['lora_b_total']:g} lora_B moved")
-
-
-def adapter_problems(adapter_dir: Path) -> list[str]:
-    """Why vLLM would refuse this adapter (empty when it can serve it)."""
-    config_path = adapter_dir / "adapter_config.json"
-    if not config_path.exists():
-        return [f"{config_path} missing"]
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    problems = [f"{key} missing" for key in ("r", "lora_alpha", "target_modules") if not config.get(key)]
-    if config.get("peft_type") != "LORA":
-        problems.append(f"peft_type is {config.get('peft_type')!r}, not LORA")
-    if config.get("use_dora"):
-        problems.append("use_dora is true (vLLM rejects DoRA)")
-    if config.get("modules_to_save"):
-        problems.append(f"modules_to_save is {config['modules_to_save']} (vLLM rejects it)")
-    targets = config.get("target_modules") or []
-    targets = [targets] if isinstance(targets, str) else targets
-    problems += [f"target {t!r} is an embedding/lm_head" for t in targets
-                 if any(f in t for f in FORBIDDEN_TARGETS)]
-    return problems + _weight_problems(adapter_dir)
-
-
-def _weight_problems(adapter_dir: Path) -> list[str]:
-    from safetensors import safe_open
-
-    weights = adapter_dir / "adapter_model.safetensors"
-    if not weights.exists():
-        return [f"{weights} missing"]
-    with safe_open(str(weights), framework="pt") as handle:
-        keys = list(handle.keys())
-    bad = [k for k in keys if any(f in k for f in FORBIDDEN_TARGETS)]
-    problems = [f"weights hold {len(bad)} embedding/lm_head tensor(s), e.g. {bad[0]}"] if bad else []
-    return problems + ([] if any("lora_B" in k for k in keys) else ["no lora_B tensors saved"])
-
-
-def adapter_check(expert: str, adapter_dir: Path) -> ValidationCheck:
-    problems = adapter_problems(adapter_dir)
-    if problems:
-        return ValidationCheck(expert=expert, check="adapter_servable", status="fail",
-                               detail="; ".join(problems))
-    return ValidationCheck(expert=expert, check="adapter_servable", status="pass",
-                           detail=f"plain LoRA adapter in {adapter_dir} (vLLM --lora-modules)")

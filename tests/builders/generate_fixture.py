@@ -65,7 +65,8 @@ def gen_config_file(run_dir: Path, url: str | None = None, **sets: Any) -> Path:
     if url:
         data["generator"].update({"provider": "openai", "model": "fake-model", "base_url": url,
                                   "api_key_env": "SYNTH_TEST_KEY", "backoff_base_s": 0.01,
-                                  "backoff_max_s": 0.05, "concurrency": 8})
+                                  "backoff_max_s": 0.05, "concurrency": 8,
+                                  "price_in_per_mtok": 0.0, "price_out_per_mtok": 0.0})  # free fake
         data["budget"]["max_usd"] = 10
     return write_config(run_dir, data, sets)
 

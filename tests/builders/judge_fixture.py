@@ -87,7 +87,9 @@ class ScriptedJudge:
         if name == "RevisedQuestion":
             self.revise_requests.append(body)
             rounds = len([b for b in self.revise_requests if marker_of(b["messages"][1]["content"]) == i])
-            return {"question": f"How do I stop repeating this old pattern, version {rounds}? ({marker(i or 0)})"}
+            kind = body["response_format"]["json_schema"]["schema"]["properties"]["question_type"]
+            return {"question_type": (kind.get("enum") or [kind.get("const")])[0],
+                    "question": f"How do I stop repeating this old pattern, version {rounds}? ({marker(i or 0)})"}
         self.judge_requests += 1
         key = -1 if i is None else i
         revised = "version" in user and key in self.fixed_by_revision
@@ -110,7 +112,8 @@ def judge_config(run_dir: Path, url: str | None, rubric: Path | None = None, **s
     if url:
         endpoint = {"provider": "openai", "model": "fake-model", "base_url": url,
                     "api_key_env": "SYNTH_TEST_KEY", "backoff_base_s": 0.01, "backoff_max_s": 0.05,
-                    "concurrency": 4, "max_retries": 1, "timeout_s": 5}
+                    "concurrency": 4, "max_retries": 1, "timeout_s": 5,
+                    "price_in_per_mtok": 0.0, "price_out_per_mtok": 0.0}  # a free fake endpoint
         data["generator"].update(endpoint)
         data["judge"].update({**endpoint, "model": "judge-model"})
     return load_config(write_config(run_dir, data, sets))

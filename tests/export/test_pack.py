@@ -1,7 +1,7 @@
 """Chat rendering, exact token counts, assistant-only masks and best-fit-decreasing packing.
 
-Runs on the real Qwen3 and Llama 3.1 tokenizers (Qwen3 bundled in assets/; Llama skipped when ../shared is absent) and on a
-tiny BPE tokenizer with a ChatML template built here.
+Runs on the real Qwen3 and Llama 3.1 tokenizers (Qwen3 bundled in assets/; Llama skipped when
+../shared is absent) and on a tiny BPE tokenizer with a ChatML template built here.
 """
 
 from __future__ import annotations

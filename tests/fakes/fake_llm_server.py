@@ -24,7 +24,9 @@ finish_reason "length", as a real server does.
 Faults (`Fault`): status(code, retry_after), hang(seconds), drop (connection closed without
 a response), malformed (content not JSON), schema_invalid (JSON missing the schema's fields),
 length (finish_reason "length", cut content), malformed_body (HTTP 200, body not JSON).
-`api_key` set -> other keys get 401; `models` set -> other models get 404 model_not_found.
+`api_key` set -> other keys get 401; `models` set -> other models get 404 model_not_found;
+`reject_strict` -> a strict json_schema gets 400 (a server without strict structured output).
+`refused_url()`: the URL of a port nothing listens on (a replica that refuses connections).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ import hashlib
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -207,6 +210,7 @@ class FakeLLMServer:
         self.latency_s, self.api_key, self.models = latency_s, api_key, models
         self.answer: Answer = answer or default_answer
         self.record, self.host, self.port = record, host, port
+        self.reject_strict = False
         self.fault_fn: Callable[[int, dict[str, Any]], Fault | None] | None = None
         self._queue: collections.deque[Fault] = collections.deque()
         self._every: tuple[int, tuple[Fault, ...]] | None = None
@@ -284,6 +288,9 @@ class FakeLLMServer:
                 self.requests.append(body)
         if self.models is not None and body.get("model") not in self.models:
             return _error(404, f"The model `{body.get('model')}` does not exist.", "model_not_found")
+        if self.reject_strict and (body.get("response_format") or {}).get("json_schema", {}).get("strict"):
+            return _error(400, "Invalid schema for response_format: 'strict' is not supported "
+                          "by this server", "invalid_request")
         fault = self._next_fault(index, body)
         if fault is not None:
             with self._lock:
@@ -417,6 +424,14 @@ def _error(status: int, message: str, code: str, headers: dict[str, str] | None 
                          else "server_error", "code": code, "param": None}}
     return web.Response(status=status, body=json.dumps(payload).encode(),
                         content_type="application/json", headers=headers or {})
+
+
+def refused_url(host: str = "127.0.0.1") -> str:
+    """A base URL whose port refuses connections (bound, then closed: nothing listens)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port = sock.getsockname()[1]
+    return f"http://{host}:{port}/v1"
 
 
 def main() -> None:

@@ -26,16 +26,21 @@ class Answer(BaseModel):
 def llm_config(url: str | list[str], **overrides: Any) -> LLMConfig:
     values: dict[str, Any] = {"provider": "openai", "model": "fake-model", "base_url": url,
                               "api_key_env": KEY_ENV, "concurrency": 8, "timeout_s": 5, "max_retries": 3,
-                              "max_tokens": 200, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
+                              "max_tokens": 200, "backoff_base_s": 0.01, "backoff_max_s": 0.05,
+                              "price_in_per_mtok": 0.0, "price_out_per_mtok": 0.0}
     values.update(overrides)
     return LLMConfig(**values)
 
 
 @contextlib.asynccontextmanager
-async def engine_for(run_root: Path, config: LLMConfig, max_usd: float = 100.0,
-                     **kwargs: Any) -> AsyncIterator[LLMEngine]:
-    services = LLMServices(RunDir(run_root), BudgetConfig(max_usd=max_usd))
-    engine = LLMEngine(config, services, policy=RetryPolicy(0.01, 0.05), **kwargs)
+async def engine_for(run_root: Path, config: LLMConfig, max_usd: float | None = 100.0,
+                     max_tokens: int | None = None, **kwargs: Any) -> AsyncIterator[LLMEngine]:
+    services = LLMServices(RunDir(run_root), BudgetConfig(max_usd=max_usd, max_tokens=max_tokens))
+    try:
+        engine = LLMEngine(config, services, policy=RetryPolicy(0.01, 0.05), **kwargs)
+    except BaseException:
+        services.close()
+        raise
     try:
         yield engine
     finally:

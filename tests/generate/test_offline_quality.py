@@ -90,11 +90,12 @@ def generate(writer: OfflineQuestionWriter, seed: int, k: int = 2) -> list[dict]
         expert = writer.prompts.experts.get(expert_name)
         slots = writer.prompts.plan(expert, k, f"{seed}:{n}")
         inputs = {"kind": "generate", "expert": expert_name, "text": text,
-                  "slots": [s.__dict__ for s in slots]}
+                  "types": list(expert.question_types), "slots": [s.__dict__ for s in slots]}
         value = writer(LLMRequest(item_id=str(n), messages=[], template_hash="t", offline_inputs=inputs))
-        for slot, question in zip(slots, value.questions):
+        for slot, item in zip(slots, value.questions):
             rows.append({"segment": n, "expert": expert_name, "text": text, "slot": slot,
-                         "question": question, "concepts": value.concepts})
+                         "question": item.question, "question_type": item.question_type,
+                         "concepts": value.concepts})
     return rows
 
 

@@ -58,21 +58,21 @@ def test_lexical_overlap_exact_share() -> None:
 
 
 @pytest.mark.skipif(not embeddings.available(), reason="embed extra not installed")
-def test_semantic_similarity_separates_related_from_unrelated() -> None:
+def test_alignment_separates_related_from_unrelated() -> None:
     items = [(GOOD_Q, ANSWER), ("What is the best way to bake sourdough bread at home?", ANSWER)]
-    related, unrelated = [c.get("semantic_similarity") for c in run_checks(items, CONFIG, POLICY)]
+    related, unrelated = [c.get("alignment") for c in run_checks(items, CONFIG, POLICY)]
     assert related.score is not None and unrelated.score is not None
     assert related.score > unrelated.score + 0.2
     assert related.passed and not unrelated.passed and not related.skipped
 
 
-def test_semantic_similarity_is_skipped_without_the_embed_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_alignment_is_skipped_without_the_embed_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embeddings, "available", lambda: False)
     (checks,) = run_checks([(GOOD_Q, ANSWER)], CONFIG, POLICY)
-    sim = checks.get("semantic_similarity")
+    sim = checks.get("alignment")
     assert sim.skipped and sim.score is None and sim.passed
     assert sim.reason.startswith("skipped:") and "embed" in sim.reason
-    assert [c.name for c in checks.results] == ["semantic_similarity", "lexical_overlap",
+    assert [c.name for c in checks.results] == ["alignment", "lexical_overlap",
                                                  "safety_screen", "formatting"]
 
 
@@ -105,8 +105,8 @@ def test_synth_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert [r["line"] for r in rows] == [1, 3]
     assert rows[0]["id"] == "a" and rows[0]["passed"] is True
     assert rows[1]["passed"] is False and rows[1]["checks"]["safety_screen"]["passed"] is False
-    assert rows[0]["checks"]["semantic_similarity"]["skipped"] is True
-    assert set(rows[0]["checks"]) == {"semantic_similarity", "lexical_overlap", "safety_screen", "formatting"}
+    assert rows[0]["checks"]["alignment"]["skipped"] is True
+    assert set(rows[0]["checks"]) == {"alignment", "lexical_overlap", "safety_screen", "formatting"}
     assert "line 2" in err and "not valid JSON" in err
     assert "line 4" in err and "field 'answer'" in err and "missing" in err
     assert "line 5" in err and "not a JSON object" in err

@@ -61,7 +61,7 @@ def test_judges_every_pair_then_a_rerun_makes_no_call(tmp_path, fake_llm, judge)
         assert j.judgment is not None and j.judgment.status == "ok" and j.accepted and j.reasons == []
         assert j.judgment.judge_model == "judge-model" and set(j.judgment.scores) == set(CRITERIA)
         assert j.judgment.rubric_hash == result.rubric_hash and j.judgment.input_hash
-        assert [c.name for c in j.checks] == ["semantic_similarity", "lexical_overlap", "safety_screen",
+        assert [c.name for c in j.checks] == ["alignment", "lexical_overlap", "safety_screen",
                                               "formatting"]
     again = run_judge(config, run, pairs, progress=False)
     assert fake_llm.count == 6 and again.summary()["judge_requests"] == 0

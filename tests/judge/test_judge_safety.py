@@ -135,5 +135,5 @@ def test_offline_alignment_uses_embeddings_when_installed(tmp_path, monkeypatch)
     judged = {root_id(j.pair): j for j in read_jsonl(run.path("judged.jsonl"), JudgedPair)}
     judged = {i: judged[p.pair_id] for i, p in enumerate(pairs)}
     assert "embedding cosine" in judged[0].judgment.scores["alignment"].rationale
-    sim = next(c for c in judged[0].checks if c.name == "semantic_similarity")
+    sim = next(c for c in judged[0].checks if c.name == "alignment")
     assert not sim.skipped and sim.score is not None and sim.score > 0.2

@@ -1,0 +1,112 @@
+"""Benchmark: the automated checks (`synth check`) for quality on a dev set, and for speed.
+
+  python bench/build_devset.py PATH/TO/MedQuAD dev.jsonl      # once (see its docstring)
+  python bench/bench_checks.py dev.jsonl [--cache vectors.npz] [--speed-pairs 6000]
+
+Quality: every row of the dev set (true pairs and their mismatches) goes through run_checks
+as one file, as `synth check` does. Prints, per mismatch kind, the AUC of the plain
+all-MiniLM-L6-v2 cosine (the baseline) and of the alignment score (true pairs against that
+kind), the share of mismatches passing at the threshold that keeps 95% of true pairs, and
+the verdict: true pairs kept / mismatches passed with every check; also true pairs failed
+by formatting ("not a question") and by the safety screen.
+
+Speed: the whole check stack, cold (no vector cache), on --speed-pairs pairs made from the
+dev set's texts: 2,000 answers x 3 questions drawn from 800 questions (about 2,800 distinct
+texts, the shape of a real counselling set); prints pairs/s. Needs the embed extra.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from synth.config import ChecksConfig, SafetyConfig
+from synth.judge.checks import run_checks
+from synth.judge.safety import SafetyPolicy
+
+KINDS = ("same_type", "same_topic", "other_topic")
+
+
+class NpzCache:
+    """A vector cache in one .npz file (for re-running the quality part quickly)."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path is not None and path.exists():
+            with np.load(path) as data:
+                self.vectors = {k: data[k] for k in data.files}
+
+    def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        return {k: self.vectors[k] for k in keys if k in self.vectors}
+
+    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors.update(vectors)
+        if self.path is not None:
+            np.savez(self.path, **self.vectors)
+
+
+def quality(rows: list[dict], cache: NpzCache) -> None:
+    policy = SafetyPolicy.from_config(SafetyConfig())
+    start = time.perf_counter()
+    checks = run_checks([(r["question"], r["answer"]) for r in rows], ChecksConfig(), policy, cache)
+    print(f"checked {len(rows)} rows in {time.perf_counter() - start:.1f} s")
+    kinds = np.array([r["kind"] for r in rows])
+    aligned = [c.get("alignment") for c in checks]
+    scores = {"cosine (baseline)": np.array([a.details["cosine"] for a in aligned]),
+              "alignment": np.array([a.score for a in aligned])}
+    true = kinds == "true"
+    for name, score in scores.items():
+        threshold = np.quantile(score[true], 0.05)
+        parts = []
+        for kind in KINDS:
+            neg = kinds == kind
+            auc = roc_auc_score(np.r_[np.ones(true.sum()), np.zeros(neg.sum())],
+                                np.r_[score[true], score[neg]])
+            parts.append(f"{kind}: AUC {auc:.3f}, {np.mean(score[neg] >= threshold):.1%} pass at 95%")
+        print(f"{name:18} " + " | ".join(parts))
+    passed = np.array([all(r.passed for r in c.results) for c in checks])
+    print(f"verdict: true pairs kept {passed[true].mean():.1%} | "
+          + " | ".join(f"{k} passed {passed[kinds == k].mean():.1%}" for k in KINDS))
+    for name in ("alignment", "lexical_overlap", "safety_screen", "formatting"):
+        failed = np.mean([not c.get(name).passed for c, t in zip(checks, true) if t])
+        print(f"  true pairs failing {name}: {failed:.1%}")
+
+
+def speed(rows: list[dict], pairs: int) -> None:
+    rng = random.Random(0)
+    answers = sorted({r["answer"] for r in rows})
+    questions = sorted({r["question"] for r in rows})
+    answers = rng.sample(answers, min(len(answers), pairs // 3))
+    questions = rng.sample(questions, min(len(questions), 800))
+    items = [(rng.choice(questions), a) for a in answers for _ in range(3)][:pairs]
+    distinct = len({t for item in items for t in item})
+    policy = SafetyPolicy.from_config(SafetyConfig())
+    run_checks(items[:2], ChecksConfig(), policy)  # load the model outside the timing
+    start = time.perf_counter()
+    run_checks(items, ChecksConfig(), policy)
+    elapsed = time.perf_counter() - start
+    print(f"speed: {len(items)} pairs, {distinct} distinct texts, cold: {elapsed:.1f} s, "
+          f"{len(items) / elapsed:.1f} pairs/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dev", type=Path, help="JSONL from bench/build_devset.py")
+    parser.add_argument("--cache", type=Path, help="vector cache (.npz) for the quality part")
+    parser.add_argument("--speed-pairs", type=int, default=6000)
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line]
+    quality(rows, NpzCache(args.cache))
+    if not args.skip_speed:
+        speed(rows, args.speed_pairs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Compare: the generation sets of a run side by side (same segments, same judge). Entry point:
+run_compare."""
+from synth.compare.stage import run_compare
+
+__all__ = ["run_compare"]
