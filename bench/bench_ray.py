@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -88,7 +89,8 @@ def main() -> None:
     servers = start_servers(2)
     urls = [url for _, url in servers]
     work = Path(tempfile.mkdtemp(prefix="synth-bench-ray-"))
-    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup below
+    ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         local, remote = [], []
         for r in range(rounds):

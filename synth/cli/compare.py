@@ -18,8 +18,7 @@ def compare_command(config: ConfigArg, sets: SetOption = None, json_out: JsonOpt
     """Compare the run's generation sets (model swaps) on the same segments and the same judge:
     pairs, judged, accepted, accept rate, mean scores, failures, spend, cost per accepted pair,
     question diversity and length, per set and per expert. Writes reports/compare.html."""
-    from synth.compare import run_compare
-    from synth.compare.report import COLUMNS, compare_json, row
+    from synth.compare import COLUMNS, compare_json, row, run_compare
 
     run = RunDir(load(config, sets).run_dir)
     if not run.pairs.exists():

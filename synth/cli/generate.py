@@ -34,7 +34,7 @@ def load_segments(config: RunConfig, run: RunDir) -> list[Segment]:
 
 
 def _print_summary(summary: GenerateSummary, json_out: bool, budget: BudgetConfig) -> None:
-    from synth.generate.estimate import caps
+    from synth.generate import caps
 
     if json_out:
         typer.echo(summary.model_dump_json(indent=2))

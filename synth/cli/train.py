@@ -30,8 +30,7 @@ def train_command(config: ConfigArg, expert: ExpertOption = None, all_experts: A
 
     Writes reports/train_<expert>.{json,html} with loss curves; exits 8 when training fails.
     """
-    from synth.train import TrainOptions, run_train
-    from synth.validate.stage import exported_experts
+    from synth.train import TrainOptions, exported_experts, run_train
 
     cfg = load(config, sets)
     run = open_run(cfg)

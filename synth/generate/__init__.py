@@ -1,5 +1,7 @@
 """Generate: style-conditioned questions for each segment through the LLM seam -> Pairs
-(pairs.jsonl) and failures (failures.jsonl). Entry point: run_generate."""
+(pairs.jsonl) and failures (failures.jsonl), one generation set per generator config
+(generations.jsonl). Entry point: run_generate."""
+from synth.generate.estimate import caps
 from synth.generate.stage import GenerateSummary, run_generate
 
-__all__ = ["GenerateSummary", "run_generate"]
+__all__ = ["GenerateSummary", "caps", "run_generate"]

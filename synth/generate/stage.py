@@ -162,7 +162,8 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
         seen.add(seg.segment_id)
         (pending if seg.style in experts.names else unknown).append(seg)
     jobs = [build_job(config, prompts, experts, seg, gen_set.generation_id) for seg in pending]
-    summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress))
+    summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress,
+                                    gen_set))
     if summary.budget_exhausted:
         error = budget_error(config.budget, summary.total_spend_usd, summary.total_tokens,
                              summary.remaining_segments, summary.remaining)
@@ -176,12 +177,10 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
 
 
 def _start_set(run: RunDir, gen_set: GenerationSet, segments: int, dry_run: bool) -> GenerateSummary:
-    """The summary of a run of this set; the set is registered (unless this is a dry run)."""
+    """The summary of a run of this set (registered once its engine is open, see _generate)."""
     known = load_sets(run)
     others = len([g for g in known if g != gen_set.generation_id])
     new = gen_set.generation_id not in known
-    if new and not dry_run:
-        register(run, gen_set)
     return GenerateSummary(generation=gen_set.generation_id, model=gen_set.model, new_generation=new,
                            other_generations=others, segments=segments, dry_run=dry_run)
 
@@ -192,7 +191,7 @@ def response_model(job: Job) -> type[QuestionSetBase]:
 
 async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, jobs: list[Job],
                     unknown: list[Segment], summary: GenerateSummary, dry_run: bool,
-                    progress: bool) -> GenerateSummary:
+                    progress: bool, gen_set: GenerationSet) -> GenerateSummary:
     services = LLMServices(run, config.budget)
     try:  # engine.kind ray: the HTTP calls go to Ray workers (synth.llm.ray_dispatch)
         engine = make_engine(config.generator, services, config.engine,
@@ -205,6 +204,7 @@ async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, 
         if dry_run:
             summary.estimate = _estimate(engine, jobs)
         else:
+            register(run, gen_set)  # the engine is open (its prices known): the set starts
             await _run_jobs(config, run, engine, jobs, unknown, summary, progress)
         summary.total_spend_usd = services.ledger.committed()
         summary.total_tokens = services.ledger.committed_tokens()

@@ -15,7 +15,8 @@ from synth.errors import ConfigError
 from synth.experts import ExpertSet
 from synth.files import atomic_write_text
 from synth.ingest.base import FileReport, IngestResult
-from synth.ingest.clean import redact_pii
+from synth.ingest.clean import pii_engine, redact_pii
+from synth.ingest.langid import available as langid_available
 from synth.reports.html import Image, Section, Table, to_html, to_markdown
 from synth.reports.plots import bars, distributions, histograms
 from synth.tokenizer import count_tokens
@@ -97,8 +98,11 @@ def _flags_section(result: IngestResult, summary: dict[str, Any], plots: dict[st
     usable = Counter(f for s in result.segments for f in s.flags)
     rows = [[flag, n, usable[flag], n - usable[flag]] for flag, n in summary["flags"].items()]
     redactions = Table(["placeholder", "redactions"], [[k, v] for k, v in summary["redactions"].items()])
+    language = ("lingua (lingua-language-detector), sentence by sentence" if langid_available()
+                else "English function-word ratio (install the screen extra for lingua)")
     return Section("Quality flags", [Table(["flag", "all records", "usable", "quarantined"], rows),
                                      *_image(plots, "flags", "Flag counts"),
+                                     f"PII redaction: {pii_engine()}.", f"Language ID: {language}.",
                                      "PII redacted in usable segments:", redactions])
 
 

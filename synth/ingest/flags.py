@@ -3,7 +3,8 @@
 Text flags look at one record; corpus flags (exact_duplicate, near_duplicate, duplicate_id)
 compare records through synth.text.minhash, never pairwise. The heuristics are deliberately cheap:
 
-- non_english: share of common English function words below 15% (>= 8 words).
+- non_english: lingua reads half the words or more as another language (synth.ingest.langid;
+  without the `screen` extra: English function words under 15% of >= 8 words).
 - promo: course/sponsor/subscribe/link-in-description talk (any strong cue).
 - off_topic: >= 25 words with fewer than 2% words from a psychology / mental-health /
   relationships lexicon, or more recording/weather chatter words (at least 3) than domain
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import synth.ingest.langid as langid
 from synth.ingest.clean import CleanResult
 from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
 from synth.text.stats import TextProfile, profile
@@ -47,7 +49,11 @@ def _any_cue(text: str, cues: Sequence[str]) -> bool:
     return any(map(text.casefold().__contains__, cues))
 
 
-def is_non_english(stats: TextProfile) -> bool:
+def is_non_english(stats: TextProfile, text: str | None = None) -> bool:
+    """lingua (synth.ingest.langid) when the `screen` extra is installed and the text is given;
+    else the function-word ratio: under 15% English function words (8+ words)."""
+    if text is not None and langid.available():
+        return langid.is_non_english(text, stats.words, stats.english)
     return stats.words >= 8 and stats.english / stats.words < 0.15
 
 
@@ -70,7 +76,7 @@ def text_flags(cleaned: CleanResult, min_words: int, max_words: int) -> list[str
     """Flags of one record's text from its cleaning result (artifacts/entities seen before
     cleaning; the rest judged on the cleaned text)."""
     stats = cleaned.profile or profile(cleaned.text)
-    non_english = is_non_english(stats)
+    non_english = is_non_english(stats, cleaned.text)
     checks = {
         "empty_text": stats.words == 0,
         "too_short": 0 < stats.words < min_words,

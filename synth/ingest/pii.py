@@ -184,8 +184,10 @@ def find_pii(text: str) -> list:
     results = analyzer().analyze(text=text, language="en", entities=ENTITIES, score_threshold=0.4)
     kept = []
     for r in results:
-        if r.entity_type == "PHONE_NUMBER" and _HELPLINE.search(text[max(0, r.start - 80):r.end + 20]):
-            continue
+        if r.entity_type == "PHONE_NUMBER" and (
+                not 9 <= sum(c.isdigit() for c in text[r.start:r.end]) <= 15
+                or _HELPLINE.search(text[max(0, r.start - 80):r.end + 20])):
+            continue  # a year range or a count, not a number; or a helpline: that is the help
         if r.entity_type == "URL" and "@" in text[max(0, r.start - 1):r.end + 1]:
             continue
         kept.append(r)

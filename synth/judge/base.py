@@ -79,3 +79,4 @@ class JudgeStats:
     revised: int = 0
     revise_requests: int = 0
     spend_usd: float = 0.0
+    replicas_out: dict[str, int] = field(default_factory=dict)  # judge replica url -> times taken out

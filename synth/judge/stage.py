@@ -148,6 +148,7 @@ async def _judge_batch(ctx: JudgeContext, engine: LLMEngine, stale: list[PairSta
     stats.calls += summary.calls
     stats.cached += summary.cached
     stats.spend_usd += summary.spend_usd
+    stats.replicas_out.update(summary.replicas_out)
 
 
 def _mark_if_revisable(ctx: JudgeContext, state: PairState) -> None:

@@ -92,10 +92,16 @@ class _Batch:
         """The coroutines that run the batch: an engine that batches itself (call_many:
         provider ray_vllm) gets every item at once; else the asyncio workers."""
         call_many = getattr(self.engine, "call_many", None)
-        if call_many is not None:
+        if call_many is None:
+            return [self.worker() for _ in range(_workers(self.engine, total))]
+        if isinstance(self.model, type):
             return [call_many(self.items, self.model, self.handle, stage=self.stage,
                               stage_cap=self.stage_cap)]
-        return [self.worker() for _ in range(_workers(self.engine, total))]
+        groups: dict[type[BaseModel], list[LLMRequest]] = {}  # one call_many per response model
+        for request in self.items:
+            groups.setdefault(model_for(self.model, request), []).append(request)
+        return [call_many(items, model, self.handle, stage=self.stage, stage_cap=self.stage_cap)
+                for model, items in groups.items()]
 
     def count(self, result: LLMResult) -> None:
         s = self.summary

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import openai
@@ -26,8 +25,9 @@ from pydantic import BaseModel, ValidationError
 from synth.config import LLMConfig
 from synth.errors import LLMError
 from synth.llm.breaker import REPLICA_FAULTS
-from synth.llm.budget import BudgetGate, Reservation, cost_usd
+from synth.llm.budget import BudgetGate, Reservation
 from synth.llm.prices import Prices, resolve_prices
+from synth.llm.record import Tally, fatal_message, item_result, log_call
 from synth.llm.replies import (
     Reply,
     parse_reply,
@@ -44,12 +44,7 @@ from synth.llm.types import LLMRequest, LLMResult, OfflineAnswerer, Usage
 _STATUS = {"validation_failed": "invalid"}  # call-log status of an answer that failed validation
 
 
-@dataclass
-class _Tally:
-    attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
-    cost: float = 0.0
-    latency: float = 0.0
+_Tally = Tally  # (the ray_vllm engine builds its own tallies)
 
 
 class LLMEngine:
@@ -295,30 +290,11 @@ class LLMEngine:
         await asyncio.sleep(delay)
 
     def _fatal_message(self, url: str, fault: CallFault) -> str:
-        hint = ""
-        if fault.reason in ("http_401", "http_403"):
-            hint = f"; check the key in env var {self.config.api_key_env or '(api_key_env not set)'}"
-        elif fault.reason == "http_404":
-            hint = f"; check model {self.model!r} and base_url"
-        text = f"{self.provider} endpoint {url} refused the request: {fault.message}{hint}"
-        return self.services.redact(text) or text
+        return fatal_message(self.services, self.provider, self.model, self.config.api_key_env, url, fault)
 
-    def _result(self, request: LLMRequest, key: str, tally: _Tally, status: str,
-                value: BaseModel | None = None, reason: str | None = None,
-                error: str | None = None) -> LLMResult:
-        return LLMResult(item_id=request.item_id, status=status, value=value, reason=reason,
-                         error=self.services.redact(error), usage=tally.usage, cost_usd=tally.cost,
-                         latency_s=tally.latency, attempts=tally.attempts, request_hash=key)
+    def _result(self, request: LLMRequest, key: str, tally: _Tally, status: str, **kwargs: Any) -> LLMResult:
+        return item_result(self.services, request, key, tally, status, **kwargs)
 
-    def _log(self, request: LLMRequest, key: str, stage: str, status: str, *, attempt: int = 0,
-             reason: str | None = None, error: str | None = None,
-             usage: dict[str, int] | None = None, endpoint: str | None = None,
-             latency: float = 0.0) -> None:
-        usage = usage or {}
-        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        cost = cost_usd(prompt, completion, self.prices.price_in, self.prices.price_out)
-        self.services.calls.add(
-            stage=stage, item_id=request.item_id, request_hash=key, provider=self.provider,
-            model=self.model, status=status, endpoint=endpoint, attempt=attempt, reason=reason,
-            error=self.services.redact(error), prompt_tokens=prompt, completion_tokens=completion,
-            cost_usd=cost, latency_s=latency)
+    def _log(self, request: LLMRequest, key: str, stage: str, status: str, **kwargs: Any) -> None:
+        log_call(self.services, self.prices, self.provider, self.model, request, key, stage, status,
+                 **kwargs)

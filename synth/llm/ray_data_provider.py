@@ -30,7 +30,8 @@ from pydantic import BaseModel
 
 from synth.config import EngineConfig, LLMConfig
 from synth.llm.budget import FREE, Reservation
-from synth.llm.engine import LLMEngine, _Tally
+from synth.llm.engine import LLMEngine
+from synth.llm.record import Tally
 from synth.llm.replies import Reply, reask_messages, validate_reply
 from synth.llm.services import LLMServices
 from synth.llm.tokens import byte_bound
@@ -103,7 +104,7 @@ class _Pending:
     request: LLMRequest
     key: str
     messages: list[dict[str, str]]
-    tally: _Tally
+    tally: Tally
     reservation: Reservation | None = None
 
 
@@ -137,7 +138,7 @@ class RayDataEngine(LLMEngine):
             if hit is not None:
                 await handle(hit)
             else:
-                pending.append(_Pending(request, key, list(request.messages), _Tally()))
+                pending.append(_Pending(request, key, list(request.messages), Tally()))
         for _ in range(self.config.max_retries + 1):
             if not pending:
                 break

@@ -26,7 +26,9 @@ from typing import Any
 
 from synth.config import EngineConfig, LLMConfig
 from synth.errors import ConfigError, LLMError
+from synth.llm import ray_worker
 from synth.llm.engine import LLMEngine
+from synth.llm.ray_worker import PostResult
 from synth.llm.replies import Reply
 from synth.llm.retry import CallFault
 from synth.llm.services import LLMServices
@@ -95,10 +97,8 @@ def release_workers(workers: Workers) -> None:
 def _start(llm: LLMConfig, engine: EngineConfig) -> Workers:
     import ray
 
-    from synth.llm.ray_worker import HttpWorker
-
     connect_ray(engine)
-    actor = ray.remote(HttpWorker).options(
+    actor = ray.remote(ray_worker.HttpWorker).options(
         num_cpus=engine.worker_cpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
         max_concurrency=llm.concurrency + 4, scheduling_strategy="SPREAD")
     handles = [actor.remote(llm) for _ in range(engine.workers)]
@@ -138,17 +138,17 @@ class WorkerPool:
         self._turn = 0
         self._closed = False
 
-    async def post(self, body: dict[str, Any]) -> tuple[Reply | None, CallFault | None, float, str]:
+    async def post(self, body: dict[str, Any], avoid: str | None) -> PostResult:
         import ray
 
         pick = await self._pick()
         self.in_flight[pick] += 1
         try:
-            return await self.actors[pick].post.remote(body)
+            return await self.actors[pick].post.remote(body, avoid)
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
             self._lost(pick)
             text = f"ray worker {pick} was lost mid-call ({type(exc).__name__}); Ray restarts it"
-            return None, CallFault(LOST, text, True, billed=True), 0.0, f"ray-worker-{pick}"
+            return None, CallFault(LOST, text, True, billed=True), 0.0, f"ray-worker-{pick}", []
         finally:
             self.in_flight[pick] -= 1
 
@@ -206,7 +206,11 @@ class RayEngine(LLMEngine):
 
     async def _post(self, body: dict[str, Any],
                     avoid: str | None = None) -> tuple[Reply | None, CallFault | None, float, str]:
-        return await self.pool.post(body)  # the workers pick the replica
+        """One HTTP attempt on a worker (it picks the replica, not `avoid` when it can); its
+        replicas' breaker events go to the call log here, with the item."""
+        reply, fault, latency, url, events = await self.pool.post(body, avoid)
+        self._replica_events.extend(events)
+        return reply, fault, latency, url
 
     async def aclose(self) -> None:
         await super().aclose()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 from synth.config import BudgetConfig, LLMConfig
@@ -22,15 +24,17 @@ from synth.llm.replies import Reply
 from synth.llm.retry import CallFault
 from synth.llm.services import Redactor
 
-PostResult = tuple[Reply | None, CallFault | None, float, str]
+PostResult = tuple[Reply | None, CallFault | None, float, str, list[tuple[str, str | None, str]]]
 
 
 class _NoBooks:
-    """What an LLMEngine needs from LLMServices in a worker: a redactor (the books are the driver's)."""
+    """What an LLMEngine needs from LLMServices in a worker: a redactor (the books, prices and
+    caps are the driver's)."""
 
     def __init__(self) -> None:
         self.redact = Redactor()
         self.ledger = None
+        self.budget = SimpleNamespace(max_usd=None)  # prices were resolved on the driver
         self.budget = BudgetConfig(max_usd=None)  # no cap to price against: the driver's job
 
 
@@ -54,18 +58,19 @@ class HttpWorker:
         return {"error": self.error, "pid": os.getpid(), "host": socket.gethostname(),
                 "node": ray.get_runtime_context().get_node_id()}
 
-    async def post(self, body: dict[str, Any]) -> PostResult:
-        """One HTTP attempt: (reply, None, latency, url) or (None, fault, latency, url)."""
+    async def post(self, body: dict[str, Any], avoid: str | None = None) -> PostResult:
+        """One HTTP attempt (LLMEngine._post: a replica in rotation, not `avoid` when another is):
+        (reply or None, fault or None, latency, url, replica events for the driver's call log)."""
         if self.engine is None:
             info = self.ready()
             if info["error"]:
-                return None, CallFault("worker_setup", info["error"], False, fatal=True), 0.0, ""
+                return None, CallFault("worker_setup", info["error"], False, fatal=True), 0.0, "", []
         assert self.engine is not None
-        reply, fault, latency, url = await self.engine._post(body)
+        reply, fault, latency, url = await self.engine._post(body, avoid)
         if fault is not None:
-            fault = CallFault(fault.reason, self.engine.services.redact(fault.message) or "",
-                              fault.retryable, fault.fatal, fault.retry_after, fault.billed)
-        return reply, fault, latency, url
+            fault = replace(fault, message=self.engine.services.redact(fault.message) or "")
+        events, self.engine._replica_events = self.engine._replica_events, []
+        return reply, fault, latency, url, events
 
     async def close(self) -> None:
         if self.engine is not None and self.engine.transport is not None:

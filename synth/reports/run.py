@@ -16,7 +16,6 @@ from synth.files import atomic_write_text, count_records
 from synth.records import RouterMetrics, ValidationReport
 from synth.reports.html import esc, html_page, html_table
 from synth.rundir import RunDir
-from synth.validate.report import validation_matrix
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -66,6 +65,9 @@ def validation_section(run: RunDir) -> str:
     if report is None:
         return "<h2>Validation</h2><p class=missing>missing (run <code>synth validate CONFIG</code>)</p>"
     verdict = "passed" if report.passed else f"FAILED ({len(report.failed)} check(s))"
+    # imported here: synth.validate.report imports synth.reports.html, whose package imports this
+    from synth.validate.report import validation_matrix
+
     return f"<h2>Validation: {esc(verdict)}</h2>" + validation_matrix(report)
 
 

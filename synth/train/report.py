@@ -6,12 +6,14 @@ from pathlib import Path
 
 from synth.files import atomic_write_text
 from synth.records import TrainResult
-from synth.reports.html import Image, Section, Table, to_html
-from synth.reports.plots import curves
 
 
 def write_train_report(reports: Path, result: TrainResult) -> Path:
     """Write the JSON record, the loss plot and the HTML page; return the HTML path."""
+    # imported here: the synth.reports package pulls in the run report, which reads validate
+    from synth.reports.html import Image, Section, Table, to_html
+    from synth.reports.plots import curves
+
     name = f"train_{result.expert}"
     atomic_write_text(reports / f"{name}.json", result.model_dump_json(indent=2))
     plot = curves({"train loss": result.train_loss, "val loss": result.eval_loss},

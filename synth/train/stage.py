@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from synth.config import RunConfig
-from synth.errors import TrainFailed
+from synth.errors import InputError, TrainFailed
 from synth.export.chat import tokenizer_source
 from synth.export.stage import base_model_of
-from synth.records import TrainConfigFile, TrainResult
+from synth.records import ExportManifest, TrainConfigFile, TrainResult
 from synth.rundir import RunDir
 from synth.train.adapter import RELOAD_TOLERANCE, adapter_problems, lora_b_moved, reload_difference
 from synth.train.data import packed_dataset
@@ -75,11 +77,30 @@ def _prepare(config: RunConfig, run: RunDir, expert: str, model_source: Any) -> 
     return _Prepared(file, tokenizer, train, val, {k: float(v) for k, v in figures.items()})
 
 
+def exported_experts(run: RunDir) -> list[str]:
+    """The experts the run's export holds (export/manifest.json)."""
+    return sorted(_manifest(run).experts)
+
+
+def _manifest(run: RunDir) -> ExportManifest:
+    path = run.path("export", "manifest.json")
+    if not path.exists():
+        raise TrainFailed(f"no export at {path}: run `synth export` first")
+    try:
+        return ExportManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise InputError(f"invalid ExportManifest: {exc.errors()[0]['msg']}", file=str(path)) from None
+
+
 def train_expert(config: RunConfig, run: RunDir, expert: str, options: TrainOptions,
                  log: Log) -> TrainResult:
     """Train one expert's adapter; TrainFailed (after writing the report) on a bad result."""
     import torch
 
+    manifest = _manifest(run)
+    if manifest.base_model != config.export.base_model:
+        raise TrainFailed(f"the export was made for {manifest.base_model} but export.base_model is "
+                          f"{config.export.base_model}: run `synth export` again")
     model_source = base_model_of(config)
     prepared = _prepare(config, run, expert, model_source)
     if not options.evaluate:

@@ -130,8 +130,10 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
 
 
 def make_run(tmp_path: Path, base: str = "qwen3", per_expert: int = 8, val_every: int = 4,
-             lora_step: bool = False, experts: tuple[str, ...] = EXPERTS) -> tuple[RunConfig, RunDir]:
-    """A run dir holding every file the validate/router/review/report stages read."""
+             lora_step: bool = False, experts: tuple[str, ...] = EXPERTS,
+             real_export: bool = False) -> tuple[RunConfig, RunDir]:
+    """A run dir holding every file the validate/router/review/report stages read
+    (real_export: export/ written by synth's own export stage: packed parquet, configs)."""
     tok = tokenizer_dir(tmp_path, base)
     config = RunConfig(run_dir=str(tmp_path / "run"), experts=str(REPO / "configs" / "experts.yaml"),
                        export=ExportConfig(base_model=base, tokenizer=str(tok), max_seq_len=512),
@@ -153,6 +155,10 @@ def make_run(tmp_path: Path, base: str = "qwen3", per_expert: int = 8, val_every
     for split in ("train", "val"):
         write_jsonl(run.path("curated", f"{split}.jsonl"), [c for c in curated if c.split == split])
     write_export(run, curated, base, experts)
+    if real_export:
+        from synth.export.stage import run_export
+
+        run_export(config, run, curated)
     return config, run
 
 

@@ -101,6 +101,7 @@ def test_unknown_price_with_a_dollar_cap_exits_2_before_any_request(tmp_path, fa
         err = capsys.readouterr().err
         assert "generator.price_in_per_mtok" in err and "price_out_per_mtok" in err
     assert fake_llm.count == 0 and not (run_dir / "pairs.jsonl").exists()
+    assert not (run_dir / "generations.jsonl").exists()  # no set was started
     no_cap = ["--set", "budget.max_usd=null", "--no-progress"]
     assert main(["generate", config, *no_cap]) == 0 and fake_llm.count == 4
 

@@ -108,4 +108,7 @@ def test_a_two_node_cluster_runs_the_example(tmp_path, fake_llm):
         assert (tmp_path / "run" / "reports" / "index.html").exists() and fake_llm.answered > 20
     finally:
         _stop(nodes)
+        current = Path("/tmp/ray/ray_current_cluster")  # Ray's pointer to the newest local cluster
+        if current.exists() and current.read_text().strip().endswith(f":{port}"):
+            current.unlink()  # ours, and stopped: a later ray.init() must not try to join it
         shutil.rmtree(tmp_path / "run", ignore_errors=True)

@@ -14,6 +14,7 @@ from model_folder import gemma_like_folder
 from pairs_fixture import corpus, run_config, tiny_tokenizer
 
 from synth.cli import main
+from synth.config import dump_config
 from synth.curate.stage import load_curated, run_curate
 from synth.errors import InputError
 from synth.export.stage import run_export
@@ -103,8 +104,9 @@ def test_a_bad_packed_row_is_named(tmp_path, trained):
 
 def test_cli_trains_and_refuses_a_missing_expert(trained, capsys):
     config, run, _ = trained
-    config_file = run.root / "config.yaml"
-    args = ["train", str(config_file), "--set", f"run_dir={run.root}"]
+    config_file = run.root.parent / "train-config.yaml"
+    config_file.write_text(dump_config(config))
+    args = ["train", str(config_file)]
     assert main(args + ["--expert", "practical", "--max-steps", "1"]) == 0
     assert "accelerate launch" in capsys.readouterr().err
     assert main(args) == 2

@@ -1,4 +1,5 @@
-"""Validate stage: voice and id checks, TRL+PEFT one LoRA step, adapter servability, reports."""
+"""Validate stage: voice and id checks, TRL+PEFT steps from the exported config (packed: synth
+train's code; JSONL: TRL's own tokenization), adapter servability, reports."""
 from __future__ import annotations
 
 import json
@@ -12,15 +13,12 @@ from synth.errors import InputError, ValidationFailed
 from synth.records import ValidationReport
 from synth.validate import stage as validate
 from synth.validate.litgpt import litgpt_checks
-from synth.validate.trl import (
-    LoraSpec,
-    TrlTarget,
-    adapter_check,
-    adapter_problems,
-    load_tokenizer,
-    lora_step,
-    training_extra_missing,
-)
+from synth.export.stage import base_model_of
+from synth.train.adapter import adapter_problems
+from synth.train.launch import training_extra_missing
+from synth.train.model import load_tokenizer
+from synth.train.trainer import load_train_config
+from synth.validate.trl import jsonl_step
 
 needs_train = pytest.mark.skipif(bool(training_extra_missing()), reason="train extra not installed")
 
@@ -110,7 +108,8 @@ def test_missing_train_extra_is_skipped_with_install_hint(tmp_path, monkeypatch)
     config, run = make_run(tmp_path, experts=("empathetic",))
     monkeypatch.setattr(validate, "training_extra_missing", lambda: "trl")
     checks = validate.trl_checks(config, run, ["empathetic"], print)
-    assert {c.check: c.status for c in checks} == {"trl_lora_step": "skipped", "adapter_servable": "skipped"}
+    assert {c.check: c.status for c in checks} == {"trl_lora_step": "skipped", "trl_jsonl_step": "skipped",
+                                                   "adapter_servable": "skipped"}
     assert "pip install -e '.[train]'" in checks[0].detail
 
 
@@ -119,7 +118,9 @@ def test_litgpt_venv_that_cannot_be_created_fails_with_a_clear_message(tmp_path)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the venv's parent should be")
     config.validate_.litgpt_venv = str(blocker / "venv")
-    checks = litgpt_checks(config, run, ["empathetic"], {"empathetic": LoraSpec(8, 16, 0.0)}, print)
+    config, run = make_run(tmp_path, experts=("empathetic",), real_export=True)
+    config.validate_.litgpt_venv = str(blocker / "venv")
+    checks = litgpt_checks(config, run, ["empathetic"], validate.load_manifest(run), print)
     assert [c.status for c in checks] == ["fail"]
     assert "cannot set up the LitGPT venv" in checks[0].detail and "Create it by hand" in checks[0].detail
 
@@ -133,45 +134,51 @@ def test_adapter_problems_name_what_vllm_rejects(tmp_path):
     problems = " | ".join(adapter_problems(folder))
     assert "use_dora" in problems and "modules_to_save" in problems
     assert "embed_tokens" in problems and "adapter_model.safetensors missing" in problems
-    assert adapter_check("x", tmp_path / "absent").status == "fail"
+    assert adapter_problems(tmp_path / "absent") == [f"{tmp_path / 'absent' / 'adapter_config.json'} missing"]
 
 
 @needs_train
 @pytest.mark.train
 @pytest.mark.parametrize("base", ["qwen3", "llama3_1"])
-def test_one_trl_lora_step_on_a_tiny_target_model(tmp_path, base):
-    config, run = make_run(tmp_path, base=base, experts=("therapeutic",))
-    target = TrlTarget("therapeutic", run.path("export", "therapeutic", "trl"), tmp_path / "out",
-                       LoraSpec(r=8, alpha=16, dropout=0.0))
-    check = lora_step(target, base, load_tokenizer(config.export.tokenizer, base), 512)
-    assert check.status == "pass", check.detail
-    assert math.isfinite(check.figures["loss"]) and check.figures["lora_b_moved"] > 0
-    config_json = json.loads((tmp_path / "out" / "adapter" / "adapter_config.json").read_text())
+def test_trl_steps_run_the_exported_config_on_a_tiny_target_model(tmp_path, base):
+    config, run = make_run(tmp_path, base=base, experts=("therapeutic",), real_export=True)
+    checks = {c.check: c for c in validate.trl_checks(config, run, ["therapeutic"], print)}
+    assert [c.status for c in checks.values()] == ["pass"] * 3, [c.detail for c in checks.values()]
+    packed = checks["trl_lora_step"].figures
+    assert math.isfinite(packed["first_loss"]) and packed["lora_b_moved"] > 0
+    assert packed["peft_reload_max_diff"] <= 1e-4
+    assert checks["trl_jsonl_step"].figures["lora_b_moved"] > 0
+    adapter = run.path("validate", "trl", "therapeutic", "adapter")
+    config_json = json.loads((adapter / "adapter_config.json").read_text())
+    exported = load_train_config(run.path("export", "therapeutic", "config", "trl.yaml")).lora
     assert config_json["use_dora"] is False and config_json["modules_to_save"] is None
-    assert config_json["r"] == 8 and config_json["lora_alpha"] == 16
-    assert adapter_check("therapeutic", tmp_path / "out" / "adapter").status == "pass"
+    assert config_json["r"] == exported["r"] and config_json["lora_alpha"] == exported["lora_alpha"]
+    assert not run.path("export", "adapters").exists()  # validation never touches served adapters
+
+
+def _jsonl_check(tmp_path, tokenizer_folder=None):
+    config, run = make_run(tmp_path, experts=("practical",), real_export=True)
+    file = load_train_config(run.path("export", "practical", "config", "trl.yaml"))
+    tokenizer = load_tokenizer(str(tokenizer_folder or config.export.tokenizer))
+    return run, lambda: jsonl_step(file, run.path("export", "practical", "trl"), tmp_path / "out",
+                                   base_model_of(config), tokenizer)
 
 
 @needs_train
 @pytest.mark.train
 def test_trl_step_fails_when_the_export_lacks_the_completion(tmp_path):
-    _config, run = make_run(tmp_path, experts=("practical",))
-    tok = build_tiny_tokenizer(tmp_path / "tiny")
+    run, step = _jsonl_check(tmp_path)
     path = run.path("export", "practical", "trl", "train.jsonl")
     _rewrite(path, lambda rows: [r.pop("completion") for r in rows])
-    target = TrlTarget("practical", path.parent, tmp_path / "out", LoraSpec(8, 16, 0.0))
-    check = lora_step(target, "qwen3", load_tokenizer(str(tok)), 512)
+    check = step()
     assert check.status == "fail" and "completion" in check.detail
 
 
 @needs_train
 @pytest.mark.train
 def test_tiny_tokenizer_fallback_trains_too(tmp_path):
-    _config, run = make_run(tmp_path, experts=("empathetic",))
-    tok = build_tiny_tokenizer(tmp_path / "tiny")
-    target = TrlTarget("empathetic", run.path("export", "empathetic", "trl"), tmp_path / "out",
-                       LoraSpec(8, 16, 0.0))
-    assert lora_step(target, "qwen3", load_tokenizer(str(tok)), 256).status == "pass"
+    _run, step = _jsonl_check(tmp_path, build_tiny_tokenizer(tmp_path / "tiny"))
+    assert step().status == "pass"
 
 
 def test_validation_report_round_trips_and_names_failures(tmp_path):
