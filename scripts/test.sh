@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Tests: create or reuse .venv, install synth with the dev, train and embed extras
+# Tests: create or reuse .venv, install synth with the dev, train, embed and screen extras
 # (torch pinned to the local CPU build), then run the whole test suite offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
-setup_venv 'dev,train,embed'
+setup_venv 'dev,train,embed,screen'
 # headless Chromium + driver for the review page's browser test (Debian packages; needs root)
 if [ "$(id -u)" = 0 ]; then
   { command -v chromium && command -v chromedriver; } >/dev/null || \

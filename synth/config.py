@@ -15,7 +15,7 @@ from synth.files import read_yaml, validate_model, yaml_problem
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LLMConfig(Section):
@@ -201,7 +201,7 @@ class RunConfig(Section):
     # where the config file lives; relative paths resolve against the working dir first
     source_path: str | None = Field(None, exclude=True)
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     def resolve(self, path: str | Path) -> Path:
         """Resolve a path from the config: absolute, else cwd, else next to the config file."""

@@ -10,7 +10,7 @@ from synth.files import read_yaml, validate_model
 
 
 class ExpertTraining(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     learning_rate: float = Field(1.5e-4, gt=0)
     lora_r: int = Field(16, ge=1, le=256)
@@ -20,7 +20,7 @@ class ExpertTraining(BaseModel):
 
 
 class Expert(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     labels: list[str]  # source style labels this expert takes (compared case-insensitively)
@@ -42,7 +42,7 @@ class Expert(BaseModel):
 
 
 class ExpertSet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     experts: list[Expert]
 

@@ -41,7 +41,7 @@ def stable_id(*parts: str, length: int = 16) -> str:
 class Record(BaseModel):
     """Base for hand-off records: strict about unknown fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # ---------------------------------------------------------------- ingest

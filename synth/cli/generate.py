@@ -11,7 +11,7 @@ from rich.console import Console
 from synth.cli.app import app
 from synth.cli.options import ConfigArg, JsonOption, SetOption, load
 from synth.config import BudgetConfig, RunConfig
-from synth.errors import BudgetExceeded
+from synth.errors import BudgetExceeded, InputError
 from synth.files import read_jsonl
 from synth.records import Segment
 from synth.rundir import RunDir, open_run
@@ -105,6 +105,8 @@ def status_command(
     status = run_status(run)
     if json_out:
         typer.echo(json.dumps(status, indent=2))
-        return
-    for key, value in status.items():
-        out.print(f"{key:>20}: {value}")
+    else:
+        for key, value in status.items():
+            out.print(f"{key:>20}: {value}")
+    for name, reason in status.get("unreadable_stores", {}).items():  # shown as None above, never 0
+        raise InputError(reason, file=str(run.path(name)))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import synth.ingest.langid as langid
+from synth.ingest import langid
 from synth.ingest.clean import CleanResult
 from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
 from synth.text.stats import TextProfile, profile

@@ -102,7 +102,7 @@ class CensusNameRecognizer:
     """Builds the Presidio recognizer for person names without an NER pipeline."""
 
     @staticmethod
-    def build():  # noqa: ANN205 (presidio type imported lazily)
+    def build():
         from presidio_analyzer import EntityRecognizer, RecognizerResult
 
         first_names, surnames = _census_names()
@@ -113,7 +113,7 @@ class CensusNameRecognizer:
             def load(self) -> None:
                 return None
 
-            def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001, ANN202
+            def analyze(self, text, entities, nlp_artifacts=None):
                 found = []
                 for m in cued.finditer(text):
                     group = 1 if m.group(1) else 2
@@ -165,7 +165,7 @@ def _offline_suffix_list() -> None:
     tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
-def _blank_engine():  # noqa: ANN202
+def _blank_engine():
     """spaCy's blank English pipeline (tokenizer only) as Presidio's NLP engine."""
     import spacy
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
@@ -210,7 +210,7 @@ def _later_mentions(text: str, found: list) -> list:
 
 
 @lru_cache(maxsize=1)
-def _anonymizer():  # noqa: ANN202
+def _anonymizer():
     from presidio_anonymizer import AnonymizerEngine
 
     return AnonymizerEngine()

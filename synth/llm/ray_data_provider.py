@@ -84,6 +84,13 @@ def processor_config(llm: LLMConfig, engine: EngineConfig) -> Any:
         accelerator_type=engine.accelerator_type, should_continue_on_error=True)
 
 
+def builder_kwargs(llm: LLMConfig) -> dict[str, Any] | None:
+    """extra_body.chat_template_kwargs (e.g. Qwen3's enable_thinking: false) for the chat
+    template stage, as the HTTP providers send them to vLLM's server."""
+    kwargs = llm.extra_body.get("chat_template_kwargs")
+    return {"chat_template_kwargs": dict(kwargs)} if kwargs else None
+
+
 def ray_data_rows(llm: LLMConfig, engine: EngineConfig) -> RowRunner:
     """Rows through a ray.data.llm vLLM processor, streamed back as they finish."""
     def run(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -94,7 +101,7 @@ def ray_data_rows(llm: LLMConfig, engine: EngineConfig) -> RowRunner:
 
         connect_ray(engine)
         processor = build_processor(processor_config(llm, engine), preprocess=preprocess,
-                                    postprocess=postprocess)
+                                    postprocess=postprocess, builder_kwargs=builder_kwargs(llm))
         yield from processor(ray.data.from_items(rows)).iter_rows()
     return run
 

@@ -51,8 +51,10 @@ def test_status_says_a_store_is_unreadable_instead_of_zero(tmp_path, capsys):
     with sqlite3.connect(run_dir / "spend.sqlite") as db:
         db.execute("DROP TABLE totals")
     capsys.readouterr()
-    assert main(["status", str(run_dir), "--json"]) == 0
-    status = json.loads(capsys.readouterr().out)
+    assert main(["status", str(run_dir), "--json"]) == 3
+    captured = capsys.readouterr()
+    status = json.loads(captured.out)
+    assert "spend.sqlite" in captured.err and "no such table" in captured.err
     assert status["spend_usd"] is None and status["committed_usd"] is None
     assert "no such table" in status["unreadable_stores"]["spend.sqlite"]
     assert status["pairs"] == 9  # the readable parts are still counted

@@ -54,7 +54,7 @@ CLEAN = [  # no PII: nothing may be redacted
 def test_recall_per_kind_and_precision() -> None:
     found: dict[str, list[bool]] = {}
     for text, planted in PLANTED:
-        redacted, counts = redact_pii(text)
+        redacted, _ = redact_pii(text)
         for kind, values in planted.items():
             hit = all(v not in redacted for v in values) and f"[{kind}]" in redacted
             found.setdefault(kind, []).append(hit)

@@ -88,6 +88,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait(10)
 
 
+@pytest.mark.slow  # ~1 min: two Ray nodes and a `synth run` subprocess
 def test_a_two_node_cluster_runs_the_example(tmp_path, fake_llm):
     pytest.importorskip("ray")
     port = _free_port()
@@ -112,3 +113,27 @@ def test_a_two_node_cluster_runs_the_example(tmp_path, fake_llm):
         if current.exists() and current.read_text().strip().endswith(f":{port}"):
             current.unlink()  # ours, and stopped: a later ray.init() must not try to join it
         shutil.rmtree(tmp_path / "run", ignore_errors=True)
+
+
+@pytest.mark.slow  # ~40 s: two `synth run` subprocesses, each starting a local Ray
+def test_a_driver_killed_with_sigkill_resumes_and_pays_only_what_was_in_flight(tmp_path, fake_llm):
+    pytest.importorskip("ray")
+    fake_llm.latency_s = 0.5
+    run_dir = tmp_path / "run"
+    command = [str(Path(sys.executable).with_name("synth")), "run", EXAMPLE, "--until", "generate",
+               "--set", f"run_dir={run_dir}", "--set", "engine.kind=ray", "--set", "engine.workers=2",
+               *model_sets(fake_llm.url), "--set", "generator.concurrency=2"]  # 2 x 2 in flight
+    driver = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pairs = run_dir / "pairs.jsonl"
+    deadline = time.monotonic() + 300
+    while not (pairs.exists() and len(pairs.read_text().splitlines()) >= 8):
+        assert time.monotonic() < deadline and driver.poll() is None
+        time.sleep(0.1)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    segments = {json.loads(line)["segment_id"] for line in pairs.read_text().splitlines()}
+    assert len(segments) == 24  # every usable segment of the example has its pairs
+    paid_twice = sum(n - 1 for n in fake_llm.answered_keys.values() if n > 1)
+    assert paid_twice <= 4  # at most the calls in flight when the driver died

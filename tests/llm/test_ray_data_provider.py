@@ -3,6 +3,7 @@ engine that answers like vLLM's guided decoding (schema-valid JSON, token counts
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fake_llm_server import count_tokens, object_from_schema
@@ -13,9 +14,23 @@ from synth.llm import LLMServices
 from synth.llm import ray_data_provider as rdp
 from synth.rundir import RunDir
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def answer_row(row, fault=None):
+    """What the vLLM stage adds to a preprocessed row: guided-JSON text and token counts."""
+    schema = json.loads(row["sampling_params"]["structured_outputs"]["json"])
+    text = json.dumps(object_from_schema(schema, {"messages": list(row["messages"])}))
+    out = {**row, "generated_text": text, "num_input_tokens": 50, "num_generated_tokens": count_tokens(text)}
+    if fault == "invalid":
+        out["generated_text"] = '{"oops": 1}'
+    elif fault == "error":
+        out["__inference_error__"] = "CUDA out of memory"
+    return out
+
 
 def fake_vllm(faults=None, log=None):
-    """Rows -> output rows as the vLLM stage gives them (after preprocess, before postprocess)."""
+    """A stand-in for the processor: preprocess, the engine's answer, postprocess, per row."""
     faults = list(faults or [])
 
     def run(rows):
@@ -23,22 +38,12 @@ def fake_vllm(faults=None, log=None):
             row = rdp.preprocess(row)
             if log is not None:
                 log.append(row)
-            params = row["sampling_params"]
-            schema = json.loads(params["structured_outputs"]["json"])
-            text = json.dumps(object_from_schema(schema, {"messages": row["messages"]}))
-            fault = faults.pop(0) if faults else None
-            out = {**row, "generated_text": text, "num_input_tokens": 50,
-                   "num_generated_tokens": count_tokens(text)}
-            if fault == "invalid":
-                out["generated_text"] = '{"oops": 1}'
-            elif fault == "error":
-                out["__inference_error__"] = "CUDA out of memory"
-            yield rdp.postprocess(out)
+            yield rdp.postprocess(answer_row(row, faults.pop(0) if faults else None))
     return run
 
 
 def config(**kw):
-    values = {"provider": "vllm", "model": "Qwen/Qwen3-0.6B", "base_url": "http://x/v1", "max_tokens": 200}
+    values = {"provider": "ray_vllm", "model": "Qwen/Qwen3-0.6B", "max_tokens": 200}
     values.update(kw)
     return LLMConfig(**values)
 
@@ -95,3 +100,42 @@ def test_processor_config_builds():
                                                       vllm_engine_kwargs={"max_model_len": 4096}))
     assert cfg.model_source == "Qwen/Qwen3-0.6B" and cfg.batch_size == 16
     assert cfg.engine_kwargs["max_model_len"] == 4096
+
+
+def test_extra_body_reaches_the_chat_template_and_the_sampling_params():
+    llm = config(extra_body={"chat_template_kwargs": {"enable_thinking": False},
+                             "sampling_params": {"top_p": 0.9}})
+    assert rdp.builder_kwargs(llm) == {"chat_template_kwargs": {"enable_thinking": False}}
+    params = rdp.sampling_params(llm, 7, "{}")
+    assert params["top_p"] == 0.9 and params["seed"] == 7 and params["structured_outputs"] == {"json": "{}"}
+    assert rdp.builder_kwargs(config()) is None
+
+
+def test_the_gpu_config_makes_a_ray_data_engine(tmp_path):
+    from synth.config import load_config
+    from synth.llm import make_engine
+
+    cfg = load_config(REPO / "configs" / "ray-vllm-gpu.yaml", [f"run_dir={tmp_path}"])
+    services = LLMServices(RunDir(tmp_path), cfg.budget)
+    engine = make_engine(cfg.generator, services, cfg.engine, stage="generate")
+    assert isinstance(engine, rdp.RayDataEngine)
+    processor = rdp.processor_config(cfg.generator, cfg.engine)
+    assert processor.accelerator_type == "H100" and processor.batch_size == 64
+    assert processor.engine_kwargs["max_model_len"] == 8192
+    services.close()
+
+
+def test_rows_go_through_a_ray_dataset_and_back(local_ray):
+    """The rows as Arrow blocks: messages, nested sampling params and the schema survive."""
+    schema = json.dumps(Answer.model_json_schema())
+    rows = [{"row_id": str(i), "request_hash": f"h{i}", "messages": request(i).messages,
+             "sampling_params": rdp.sampling_params(config(), i, schema)} for i in range(6)]
+
+    def engine_stage(row):  # a local function: Ray ships it by value to its workers
+        text = json.dumps({"text": "an answer", "n": 3})
+        return {**row, "generated_text": text, "num_input_tokens": 40, "num_generated_tokens": 9}
+    dataset = local_ray.data.from_items(rows).map(rdp.preprocess).map(engine_stage).map(rdp.postprocess)
+    out = sorted(dataset.take_all(), key=lambda r: int(r["row_id"]))
+    assert [r["row_id"] for r in out] == [str(i) for i in range(6)]
+    assert all(Answer.model_validate_json(r["text"]) and r["completion_tokens"] > 0 and not r["error"]
+               for r in out)

@@ -10,7 +10,7 @@ import pytest
 from llm_helpers import Answer, call_rows, llm_config, request
 
 from synth.config import BudgetConfig, EngineConfig
-from synth.errors import LLMError
+from synth.errors import ConfigError, LLMError
 from synth.llm import LLMServices, run_batch
 from synth.llm.budget import read_spend
 from synth.llm.ray_dispatch import RayEngine
@@ -22,11 +22,13 @@ PRICE_IN, PRICE_OUT = 2.0, 8.0
 @contextlib.asynccontextmanager
 async def ray_engine(root, config, workers=4, max_usd=100.0):
     services = LLMServices(RunDir(root), BudgetConfig(max_usd=max_usd))
-    engine = await asyncio.to_thread(RayEngine, config, services, EngineConfig(kind="ray", workers=workers))
     try:
-        yield engine
+        engine = await asyncio.to_thread(RayEngine, config, services, EngineConfig(kind="ray", workers=workers))
+        try:
+            yield engine
+        finally:
+            await engine.aclose()
     finally:
-        await engine.aclose()
         services.close()
 
 
@@ -81,3 +83,12 @@ async def test_a_refusing_endpoint_stops_the_run(tmp_path, fake_llm, local_ray):
     async with ray_engine(tmp_path, cfg(fake_llm.url), workers=1) as engine:
         with pytest.raises(LLMError, match="404"):
             await run_batch(engine, [request(i) for i in range(20)], Answer, lambda r: None, progress=False)
+
+
+async def test_a_worker_without_the_api_key_stops_the_run_at_start(tmp_path, fake_llm, local_ray):
+    """The key is read by each worker from its own environment, never shipped through Ray."""
+    config = llm_config(fake_llm.url, api_key_env="SYNTH_TEST_KEY_NOT_ON_THE_WORKERS")
+    with pytest.raises(ConfigError, match="SYNTH_TEST_KEY_NOT_ON_THE_WORKERS"):
+        async with ray_engine(tmp_path, config, workers=1):
+            pass
+    assert fake_llm.count == 0
