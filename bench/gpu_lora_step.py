@@ -33,12 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from synth.export.basemodel import BUNDLED, normalise_config  # noqa: E402
-from synth.export.memory import PROJECTIONS, ModelShape, plan  # noqa: E402
-from synth.export.pack import ChatExample, Encoded, pack_rows, write_packed_parquet  # noqa: E402
-from synth.train.data import packed_dataset  # noqa: E402
+from synth.export.basemodel import BUNDLED, normalise_config
+from synth.export.memory import PROJECTIONS, ModelShape, plan
+from synth.export.pack import ChatExample, Encoded, pack_rows, write_packed_parquet
+from synth.train.data import packed_dataset
 
 GIB = 1024**3
 

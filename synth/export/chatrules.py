@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 REASONING_SWITCHES = ("enable_thinking", "thinking")
-_BLOCKS = re.compile(r"\{[{%](.*?)[%}]\}", re.S)
+_BLOCKS = re.compile(r"\{[{%](.*?)[%}]\}", re.DOTALL)
 LLAMA3_PAD_ID = 128004
 
 

@@ -31,12 +31,12 @@ import yaml
 from synth.config import RunConfig, dump_config
 from synth.errors import ExportError
 from synth.experts import Expert, ExpertSet, load_experts
-from synth.export.cards import expert_card, export_readme, router_card
 from synth.export.basemodel import BaseModelSource, resolve_base_model
+from synth.export.cards import expert_card, export_readme, router_card
 from synth.export.chat import ChatRenderer, ChatTokenizer, load_chat_tokenizer, tokenizer_source
 from synth.export.chatrules import pad_token_for
-from synth.export.litgpt import LITGPT_VERSION, command_script, litgpt_config, litgpt_model
 from synth.export.formats import chat_examples, router_row, write_formats, write_rows
+from synth.export.litgpt import LITGPT_VERSION, command_script, litgpt_config, litgpt_model
 from synth.export.pack import (
     Encoded,
     Progress,

@@ -21,7 +21,7 @@ LANGUAGES = ("ENGLISH", "SPANISH", "FRENCH", "GERMAN", "PORTUGUESE", "ITALIAN", 
              "TURKISH", "SWEDISH", "DANISH", "BOKMAL", "ROMANIAN", "CZECH", "INDONESIAN", "TAGALOG",
              "RUSSIAN", "UKRAINIAN", "GREEK", "ARABIC", "HINDI", "CHINESE", "JAPANESE", "KOREAN",
              "VIETNAMESE")
-CLEARLY_ENGLISH = 0.3  # function-word ratio at or above which lingua is not asked
+CLEARLY_ENGLISH = 0.25  # function-word ratio at or above which lingua is not asked
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 

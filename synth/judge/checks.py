@@ -49,7 +49,12 @@ _ASKS_FOR_HELP = re.compile(
     r"|scared|afraid|terrified|lost|stuck|overwhelmed|confused|desperate|exhausted|hopeless"
     r"|at\s+a\s+loss|worried|depressed|anxious|falling\s+apart)"
     r"|what\s+(?:to|should\s+i)\s+do|how\s+to\s+\w+|tell\s+me\s+(?:how|what|why|if|about)"
-    r"|need\s+to\s+know|looking\s+for\s+(?:advice|help|information|info))", re.IGNORECASE)
+    r"|need\s+to\s+know|looking\s+for|asking\s+for\s+help|(?:request|want|like)\s+(?:further|more\s+)?"
+    r"(?:knowledge|information|info)|i\s+want\s+to\s+(?:no|know)|(?:please|pls|kindly)\s+(?:\w+\s+)?"
+    r"(?:inform|send|tell|explain|advise|help|let)|what\s+(?:do|can|should)\s+i\s+do"
+    r"|(?:trying|unable|can'?t|cannot)\s+(?:to\s+)?(?:obtain|find|fine|get)\s+(?:any\s+)?(?:info|help"
+    r"|information|advice|this)|\bwhats\b|^\W*(?:at|in|for|from|to|with)\s+(?:what|which|whom)\b)",
+    re.IGNORECASE)
 _LEFTOVER_Q = re.compile(  # placeholders are upper case: "[NAME]" is a leftover, "[sic]" is not
     r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTO[D]O\b"
     r"|\b[Ll]orem ipsum\b|^\s*(?:[Qq]uestion|Q)\s*[:\-]", re.MULTILINE)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import replace
-from types import SimpleNamespace
 from typing import Any
 
 from synth.config import BudgetConfig, LLMConfig
@@ -34,7 +33,6 @@ class _NoBooks:
     def __init__(self) -> None:
         self.redact = Redactor()
         self.ledger = None
-        self.budget = SimpleNamespace(max_usd=None)  # prices were resolved on the driver
         self.budget = BudgetConfig(max_usd=None)  # no cap to price against: the driver's job
 
 

@@ -13,13 +13,12 @@ from pathlib import Path
 
 from synth.config import RunConfig
 from synth.errors import ValidationFailed
-from synth.files import atomic_write_text
-from synth.records import ValidationCheck
-from synth.rundir import RunDir
-from synth.validate.litgpt_venv import CHECK_SCRIPT, ensure_venv
 from synth.export.chat import tokenizer_source
 from synth.export.stage import base_model_of
-from synth.records import ExportManifest
+from synth.files import atomic_write_text
+from synth.records import ExportManifest, ValidationCheck
+from synth.rundir import RunDir
+from synth.validate.litgpt_venv import CHECK_SCRIPT, ensure_venv
 
 CHECKS = ("litgpt_load", "litgpt_lora_step")
 TIMEOUT_S = 3600

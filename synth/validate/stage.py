@@ -18,6 +18,7 @@ Results: reports/validation.json (ValidationReport) and reports/validation.html.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -38,12 +39,12 @@ from synth.records import (
     ValidationReport,
 )
 from synth.rundir import RunDir
-from synth.validate.litgpt import litgpt_checks
-from synth.validate.report import write_validation_html
 from synth.train import TrainOptions, train_expert
 from synth.train.launch import training_extra_missing
 from synth.train.model import load_tokenizer
 from synth.train.trainer import load_train_config
+from synth.validate.litgpt import litgpt_checks
+from synth.validate.report import write_validation_html
 from synth.validate.trl import jsonl_step, packed_step
 
 SPLITS = ("train", "val")
@@ -187,8 +188,8 @@ def trl_checks(config: RunConfig, run: RunDir, experts: list[str], log: Log) -> 
         work = run.path("validate", "trl", expert)
         options = TrainOptions(tiny=True, max_steps=1, adapter_dir=work / "adapter",
                                work_dir=work / "packed", report=False, evaluate=False)
-        checks += packed_step(lambda: train_expert(config, run, expert, options, lambda _: None),
-                              expert, work / "adapter")
+        one_step = partial(train_expert, config, run, expert, options, lambda _: None)
+        checks += packed_step(one_step, expert, work / "adapter")
         file = load_train_config(run.path("export", expert, "config", "trl.yaml"))
         pad = file.sft.get("pad_token")
         tokenizer = load_tokenizer(tokenizer_dir(config), pad if isinstance(pad, str) else None)

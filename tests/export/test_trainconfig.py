@@ -14,7 +14,6 @@ from pairs_fixture import REPO, corpus, run_config, tiny_tokenizer
 
 from synth.config import ExportConfig
 from synth.curate.stage import load_curated, run_curate
-from synth.errors import ConfigError
 from synth.experts import load_experts
 from synth.export.basemodel import resolve_base_model
 from synth.export.litgpt import litgpt_config, litgpt_model

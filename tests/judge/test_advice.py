@@ -106,3 +106,14 @@ def test_the_screen_can_be_switched_off() -> None:
     off = SafetyPolicy.from_config(SafetyConfig(unsafe_advice=False))
     (checks,) = run_checks([(QUESTION, UNSAFE[1])], ChecksConfig(), off)
     assert "unsafe_advice" not in checks.screen.rules()
+
+
+def test_the_shipped_bank_loads_strictly(tmp_path) -> None:
+    from synth.errors import SynthError
+
+    bank = load_bank(SafetyConfig().advice_bank)
+    assert len(bank.unsafe) >= 10 and len(bank.safe) >= 10
+    bad = tmp_path / "bank.yaml"
+    bad.write_text("unsafe: {x: [a]}\nsafe: [b]\nextra: 1\n")
+    with pytest.raises(SynthError, match="extra"):
+        load_bank(str(bad))

@@ -8,7 +8,7 @@ import pytest
 
 from synth.cli import main
 from synth.config import ChecksConfig, SafetyConfig
-from synth.judge.checks import formatting, lexical_overlap, run_checks
+from synth.judge.checks import formatting, is_question, lexical_overlap, run_checks
 from synth.judge.safety import SafetyPolicy
 from synth.text import embeddings
 
@@ -117,3 +117,23 @@ def test_synth_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 def test_synth_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tmp_path / "nope.jsonl")]) == 3
     assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("message", [
+    "I don't know what to do anymore. My parents are divorcing and I can't stop crying.",
+    "My boyfriend left last month and I'm struggling to get out of bed",
+    "Please tell me how to stop overthinking every message I send",
+    "I need some advice about my teenage son, he won't talk to me",
+    "Do you have information about panic attacks",
+])
+def test_a_request_for_help_without_a_question_mark_is_a_question(message: str) -> None:
+    assert is_question(message)
+    assert "not a question" not in formatting(message, ANSWER, CONFIG).reason
+
+
+@pytest.mark.parametrize("statement", [
+    "I say yes to everything my parents ask",
+    "My sister and I went to the beach on Sunday.",
+])
+def test_a_plain_statement_is_not_a_question(statement: str) -> None:
+    assert not is_question(statement)

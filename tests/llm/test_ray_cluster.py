@@ -2,6 +2,7 @@
 a two-node Ray cluster on one machine (`ray start --head` + `ray start --address`) running it."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -76,16 +77,20 @@ def _wait_started(log: Path, timeout_s: float = 120) -> None:
         time.sleep(0.5)
 
 
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Stop the nodes this test started (their process groups only, never `ray stop`)."""
+def _stop(procs: list[subprocess.Popen[Any]]) -> None:
+    """Stop what this test started: each process was started in a new session, so its session
+    id names exactly its Ray processes (never `ray stop`, which stops every Ray on the machine)."""
     for proc in procs:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
     for proc in procs:
         try:
             proc.wait(5)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+        subprocess.run(["pkill", "-KILL", "-s", str(proc.pid)], check=False)  # agents left behind
 
 
 @pytest.mark.slow  # ~1 min: two Ray nodes and a `synth run` subprocess
@@ -123,14 +128,18 @@ def test_a_driver_killed_with_sigkill_resumes_and_pays_only_what_was_in_flight(t
     command = [str(Path(sys.executable).with_name("synth")), "run", EXAMPLE, "--until", "generate",
                "--set", f"run_dir={run_dir}", "--set", "engine.kind=ray", "--set", "engine.workers=2",
                *model_sets(fake_llm.url), "--set", "generator.concurrency=2"]  # 2 x 2 in flight
-    driver = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     pairs = run_dir / "pairs.jsonl"
     deadline = time.monotonic() + 300
-    while not (pairs.exists() and len(pairs.read_text().splitlines()) >= 8):
-        assert time.monotonic() < deadline and driver.poll() is None
-        time.sleep(0.1)
-    driver.send_signal(signal.SIGKILL)
-    driver.wait()
+    try:
+        while not (pairs.exists() and len(pairs.read_text().splitlines()) >= 8):
+            assert time.monotonic() < deadline and driver.poll() is None
+            time.sleep(0.1)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+    finally:
+        _stop([driver])  # the killed driver's local Ray
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     segments = {json.loads(line)["segment_id"] for line in pairs.read_text().splitlines()}

@@ -44,7 +44,7 @@ def trained(tmp_path_factory):
 
 
 def test_trains_from_the_packed_parquet_and_the_loss_falls(trained):
-    config, run, result = trained
+    _config, run, result = trained
     trl = yaml.safe_load(run.path("export", "practical", "config", "trl.yaml").read_text())
     exported_sft = trl["sft"]
     assert result.model_kind == "tiny" and result.device == "cpu"

@@ -10,14 +10,14 @@ import pytest
 from export_fixture import build_tiny_tokenizer, make_run
 
 from synth.errors import InputError, ValidationFailed
-from synth.records import ValidationReport
-from synth.validate import stage as validate
-from synth.validate.litgpt import litgpt_checks
 from synth.export.stage import base_model_of
+from synth.records import ValidationReport
 from synth.train.adapter import adapter_problems
 from synth.train.launch import training_extra_missing
 from synth.train.model import load_tokenizer
 from synth.train.trainer import load_train_config
+from synth.validate import stage as validate
+from synth.validate.litgpt import litgpt_checks
 from synth.validate.trl import jsonl_step
 
 needs_train = pytest.mark.skipif(bool(training_extra_missing()), reason="train extra not installed")

@@ -9,8 +9,8 @@ import json
 import pytest
 from export_fixture import make_run
 
-from synth.validate import stage as validate
 from synth.train.launch import training_extra_missing
+from synth.validate import stage as validate
 from synth.validate.litgpt import build_spec
 
 pytestmark = [pytest.mark.litgpt, pytest.mark.slow]
