@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
-setup_venv 'dev,train,embed,screen'
+setup_venv 'dev,train,embed,screen,ray'
 # headless Chromium + driver for the review page's browser test (Debian packages; needs root)
 if [ "$(id -u)" = 0 ]; then
   { command -v chromium && command -v chromedriver; } >/dev/null || \

@@ -132,7 +132,7 @@ def test_every_module_has_a_docstring() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize("module", ["synth.cli"])
+@pytest.mark.parametrize("module", ["synth.cli", "synth.status"])
 def test_cli_import_pulls_no_heavy_library(module: str) -> None:
     heavy = ["openai", "transformers", "torch", "sklearn", "matplotlib", "instructor", "pyarrow",
              "datasketch", "tokenizers", "aiohttp", "numpy"]

@@ -35,14 +35,29 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from synth.config import BudgetConfig, EngineConfig, LLMConfig
-from synth.llm.batch import run_batch
-from synth.llm.engine import LLMEngine
-from synth.llm.engines import make_engine
-from synth.llm.services import LLMServices
 from synth.llm.types import BatchSummary, LLMRequest, LLMResult, OfflineAnswerer, Usage
 from synth.rundir import RunDir
+
+if TYPE_CHECKING:
+    from synth.llm.batch import run_batch
+    from synth.llm.engine import LLMEngine
+    from synth.llm.engines import make_engine
+    from synth.llm.services import LLMServices
+
+# the engine pulls the OpenAI SDK and instructor: loaded on first use, so that `synth status` and
+# other readers of the run's stores (synth.llm.budget, synth.llm.calllog) start fast
+_LAZY = {"run_batch": "synth.llm.batch", "LLMEngine": "synth.llm.engine",
+         "make_engine": "synth.llm.engines", "LLMServices": "synth.llm.services"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'synth.llm' has no attribute {name!r}")
 
 __all__ = [
     "BatchSummary",
@@ -65,6 +80,9 @@ async def open_engine(llm: LLMConfig, run: RunDir, budget: BudgetConfig, *, stag
                       engine: EngineConfig | None = None) -> AsyncIterator[LLMEngine]:
     """An engine for one endpoint over the run's cache, budget and call log (closed on exit);
     `engine` (the run's engine section) picks local or Ray (synth.llm.engines.make_engine)."""
+    from synth.llm.engines import make_engine
+    from synth.llm.services import LLMServices
+
     own = services is None
     shared = services if services is not None else LLMServices(run, budget)
     try:
