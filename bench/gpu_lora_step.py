@@ -50,7 +50,7 @@ def synthetic_examples(n: int, vocab: int, seed: int = 0) -> list[Encoded]:
     out = []
     for i in range(n):
         prompt, answer = rng.randint(40, 120), int(min(900, max(60, rng.lognormvariate(5.7, 0.5))))
-        ids = np.asarray([rng.randrange(1000, vocab - 1000) for _ in range(prompt + answer)], np.int32)
+        ids = np.asarray([rng.randrange(10, vocab - 10) for _ in range(prompt + answer)], np.int32)
         labels = ids.copy()
         labels[:prompt] = -100
         example = ChatExample(f"x{i}", "bench", "train", None, "", "")
@@ -70,7 +70,8 @@ def model_and_shape(gpu_dropout: float, r: int, device: str):
     kwargs["use_cache"] = False
     if device == "cpu":  # --cpu-check: the script's plumbing on a 2-layer model of width 32
         kwargs.update(num_hidden_layers=2, hidden_size=32, intermediate_size=64, num_attention_heads=4,
-                      num_key_value_heads=2, head_dim=8)
+                      num_key_value_heads=2, head_dim=8, vocab_size=2048,
+                      bos_token_id=None, eos_token_id=None)
     attn = "flash_attention_2" if _has("flash_attn") else "sdpa"
     hf_config = AutoConfig.for_model("qwen3", **kwargs)
     with torch.device(device):
@@ -81,7 +82,7 @@ def model_and_shape(gpu_dropout: float, r: int, device: str):
         add_fused_lm_head(model, outputs=("log_probs", "entropy", "is_top1"))
     model = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, lora_dropout=gpu_dropout,
                                              target_modules=list(PROJECTIONS), task_type="CAUSAL_LM"))
-    return model, shape, attn
+    return model, shape, attn, hf_config.vocab_size
 
 
 def _has(module: str) -> bool:
@@ -178,20 +179,20 @@ def main() -> int:
     if device == "cpu":
         args.steps, args.examples, args.seq_len = 1, 40, 1024
     dropout = 0.05
-    model, shape, attn = model_and_shape(dropout, args.r, device)
+    model, shape, attn, vocab = model_and_shape(dropout, args.r, device)
     memory = plan(shape, args.gpu, args.seq_len, args.r, dropout, trainer="trl")
     if memory.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     fused = _has("trl")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    examples = synthetic_examples(args.examples, shape.vocab)
+    examples = synthetic_examples(args.examples, vocab)
     folder = Path(tempfile.mkdtemp())
     write_packed_parquet(folder / "train.parquet", pack_rows(examples, args.seq_len))
-    rows = memory.micro_batch_rows
+    rows = memory.micro_batch_rows if device == "cuda" else min(2, memory.micro_batch_rows)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    packed_s, packed_tokens = run_steps(model, optimizer, packed_batches(folder / "train.parquet", shape.vocab, rows),
+    packed_s, packed_tokens = run_steps(model, optimizer, packed_batches(folder / "train.parquet", vocab, rows),
                                         args.steps, fused, device)
     allocated = torch.cuda.max_memory_allocated() / GIB if device == "cuda" else float("nan")
     reserved = torch.cuda.max_memory_reserved() / GIB if device == "cuda" else float("nan")

@@ -48,7 +48,8 @@ def _summary(value: Any) -> dict[str, Any]:
         return dict(value.summary())
     if hasattr(value, "model_dump"):
         dumped = value.model_dump(mode="json")
-        return {k: v for k, v in dumped.items() if isinstance(v, (int, float, str, bool))}
+        return {k: v for k, v in dumped.items()
+                if isinstance(v, (int, float, str, bool)) or (k == "replicas_out" and v)}
     if isinstance(value, list):
         return {"records": len(value)}
     return {}

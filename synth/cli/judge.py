@@ -85,6 +85,9 @@ def judge_command(config: ConfigArg, rubric: RubricOption = None, sets: SetOptio
                   f"{summary['revised']} revised, ${summary['spend_usd']:.4f}", highlight=False)
     console.print(f"accepted {summary['accepted']}, rejected {summary['rejected']} -> "
                   f"{run.path('judged.jsonl')}", highlight=False)
+    for url, times in summary["replicas_out"].items():
+        console.print(f"replica {url} was taken out of rotation {times} time(s) (see calls.sqlite, "
+                      "status replica_out)", highlight=False)
     for reason, count in summary["reasons"].items():
         console.print(f"  {count:5d}  {reason}", highlight=False)
 

@@ -21,6 +21,9 @@ def _print_stage(outcome: StageOutcome) -> None:
         return
     figures = ", ".join(f"{k}={v}" for k, v in outcome.summary.items() if not isinstance(v, (dict, list)))
     console.print(f"[green]✓ {outcome.name}[/] {outcome.seconds:.1f}s  {figures}", highlight=False)
+    for url, times in (outcome.summary.get("replicas_out") or {}).items():
+        console.print(f"  replica {url} was taken out of rotation {times} time(s) (calls.sqlite, "
+                      "status replica_out)", highlight=False)
 
 
 @app.command("run")

@@ -12,31 +12,56 @@ from __future__ import annotations
 from synth.config import RunConfig
 from synth.files import read_jsonl
 from synth.generate.sets import selected_generations, set_id
-from synth.records import ExcludedPair, JudgedPair, Segment
+from synth.records import CuratedPair, ExcludedPair, JudgedPair, Pair, Segment
 from synth.rundir import RunDir
 
 
 def select_pairs(config: RunConfig, run: RunDir,
                  judged: list[JudgedPair]) -> tuple[list[JudgedPair], list[ExcludedPair]]:
     """(the pairs to curate, the exclusions of the others)."""
-    versioned = any(j.pair.generation for j in judged)
-    chosen = selected_generations(config, run) if versioned else None
-    texts = {s.segment_id: s.text for s in read_jsonl(run.segments, Segment)} \
-        if run.segments.exists() else None
+    rule = _Rule(config, run, any(j.pair.generation for j in judged))
     kept, excluded = [], []
     for item in judged:
-        pair = item.pair
-        if chosen is not None and set_id(pair) not in chosen:
-            excluded.append(ExcludedPair(pair_id=pair.pair_id, expert=pair.expert,
-                                         reason="other_generation",
-                                         detail=f"generation set {set_id(pair)} is not selected "
-                                                "(curate.generations)"))
-        elif texts is not None and texts.get(pair.segment_id) != pair.answer:
-            why = "is gone" if pair.segment_id not in texts else "text changed"
-            excluded.append(ExcludedPair(pair_id=pair.pair_id, expert=pair.expert,
-                                         reason="stale_segment",
-                                         detail=f"segment {pair.segment_id} {why} since the pair "
-                                                "was generated (re-ingest); rerun synth generate"))
-        else:
+        why = rule.exclusion(item.pair)
+        if why is None:
             kept.append(item)
+        else:
+            excluded.append(why)
     return kept, excluded
+
+
+def drop_outdated(config: RunConfig, run: RunDir,
+                  curated: list[CuratedPair]) -> tuple[list[CuratedPair], list[ExcludedPair]]:
+    """The same rule at export time, on curated/ as it was written: a re-ingest or another
+    `curate.generations` after `synth curate` must not put stale or unselected pairs in training."""
+    rule = _Rule(config, run, any(c.pair.generation for c in curated))
+    kept, excluded = [], []
+    for item in curated:
+        why = rule.exclusion(item.pair)
+        if why is None:
+            kept.append(item)
+        else:
+            excluded.append(why)
+    return kept, excluded
+
+
+class _Rule:
+    """The selected generation sets and the current segments' texts of one run."""
+
+    def __init__(self, config: RunConfig, run: RunDir, versioned: bool):
+        self.chosen = selected_generations(config, run) if versioned else None
+        self.texts = {s.segment_id: s.text for s in read_jsonl(run.segments, Segment)} \
+            if run.segments.exists() else None
+
+    def exclusion(self, pair: Pair) -> ExcludedPair | None:
+        """Why `pair` is out (other_generation, stale_segment), or None when it stays."""
+        if self.chosen is not None and set_id(pair) not in self.chosen:
+            return ExcludedPair(pair_id=pair.pair_id, expert=pair.expert, reason="other_generation",
+                                detail=f"generation set {set_id(pair)} is not selected "
+                                       "(curate.generations)")
+        if self.texts is not None and self.texts.get(pair.segment_id) != pair.answer:
+            why = "is gone" if pair.segment_id not in self.texts else "text changed"
+            return ExcludedPair(pair_id=pair.pair_id, expert=pair.expert, reason="stale_segment",
+                                detail=f"segment {pair.segment_id} {why} since the pair was "
+                                       "generated (re-ingest); rerun synth generate")
+        return None

@@ -6,8 +6,8 @@
                        for training the real model, the weights (served from the folder)
 
 The architecture comes from config.json: the folder's; else the local Hugging Face cache; else
-the hub (unless HF_HUB_OFFLINE is set); else the copy synth ships for the aliases' models
-(synth/export/models/). transformers fills the family defaults a config.json leaves out (tied
+the copy synth ships for the aliases' models (synth/export/models/); else the hub (unless
+HF_HUB_OFFLINE is set). transformers fills the family defaults a config.json leaves out (tied
 embeddings, head_dim, KV heads), so the memory model and the tiny CPU model see what
 transformers would build. The tokenizer and chat template come from `export.tokenizer` when set,
 else from the folder, else from the hub id.
@@ -54,10 +54,6 @@ class BaseModelSource:
         """What `vllm serve` and the trainers load: the hub id, or the folder's absolute path."""
         return self.hub_id or str(self.folder)
 
-    @property
-    def has_weights(self) -> bool:
-        return bool(self.folder) and any(self.folder.glob("*.safetensors"))  # type: ignore[union-attr]
-
     def shape(self) -> ModelShape:
         return ModelShape.from_config(self.config, self.name, self.config_source)
 
@@ -102,22 +98,22 @@ def _recorded_hub_id(folder: Path) -> str | None:
 
 
 def hub_config(hub_id: str) -> tuple[dict[str, Any], str]:
-    """config.json of a hub model: the HF cache, the hub, or the copy bundled with synth."""
+    """config.json of a hub model: the HF cache, the copy bundled with synth, or the hub."""
     from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
     from huggingface_hub.errors import HfHubHTTPError
 
     cached = try_to_load_from_cache(hub_id, "config.json")
     if isinstance(cached, str):
         return _read_json(Path(cached)), cached
+    bundled = BUNDLED / f"{hub_id.replace('/', '--')}.json"
+    if bundled.exists():  # the aliases' models: no network needed
+        return _read_json(bundled), str(bundled)
     if not constants.HF_HUB_OFFLINE:
         try:
             path = hf_hub_download(hub_id, "config.json")
             return _read_json(Path(path)), path
         except (OSError, ValueError, HfHubHTTPError):
-            pass  # unreachable or gated: the bundled copy below, else the error
-    bundled = BUNDLED / f"{hub_id.replace('/', '--')}.json"
-    if bundled.exists():
-        return _read_json(bundled), str(bundled)
+            pass  # unreachable or gated: the error below
     raise ConfigError(f"no config.json for {hub_id!r}: not in the Hugging Face cache and the hub "
                       "is not reachable; set export.base_model to a local model folder "
                       "(config.json + tokenizer files)", key=KEY)

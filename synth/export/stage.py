@@ -29,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from synth.config import RunConfig, dump_config
+from synth.curate.select import drop_outdated
 from synth.errors import ExportError
 from synth.experts import Expert, ExpertSet, load_experts
 from synth.export.basemodel import BaseModelSource, resolve_base_model
@@ -246,7 +247,9 @@ def run_export(
     cfg = config.export
     experts = load_experts(config.resolve(config.experts))
     model = base_model_of(config)
+    curated, outdated = drop_outdated(config, run, curated)  # re-ingested or other sets since curate
     chat, kept, excluded = _encode(config, curated, experts, progress, model)
+    excluded = outdated + excluded
     staging = _stage_dir(run)
     counts, figures, warnings = {}, {}, []
     for expert in experts.experts:

@@ -49,7 +49,8 @@ def estimate_cost(engine: LLMEngine, requests: list[LLMRequest], model: type[Bas
 
 def caps(budget: BudgetConfig) -> str:
     """The caps in words, e.g. "$5.00 and 2,000,000 tokens"."""
-    parts = [f"${budget.max_usd:.2f}"] if budget.max_usd is not None else []
+    parts = [f"${budget.max_usd:,.2f}" if budget.max_usd >= 1 else f"${budget.max_usd:g}"] \
+        if budget.max_usd is not None else []
     if budget.max_tokens is not None:
         parts.append(f"{budget.max_tokens:,} tokens")
     return " and ".join(parts) or "none"

@@ -69,8 +69,16 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
     if stats.not_judged:
         raise BudgetExceeded(f"judge budget reached: {stats.not_judged} of {len(pairs)} pairs not judged "
                              f"(written to judged.jsonl as not_judged:budget_exhausted); raise "
-                             f"budget.max_usd or budget.judge_max_usd and rerun to resume")
+                             f"{_caps_set(config)} and rerun to resume")
     return result
+
+
+def _caps_set(config: RunConfig) -> str:
+    """The budget keys that may have stopped the judge (those set), e.g. "budget.max_tokens"."""
+    budget = config.budget
+    keys = [f"budget.{k}" for k in ("max_usd", "judge_max_usd", "max_tokens")
+            if getattr(budget, k) is not None]
+    return " or ".join(keys) or "the budget"
 
 
 def unique_pairs(pairs: list[Pair]) -> list[Pair]:

@@ -52,8 +52,9 @@ def classify(exc: Exception) -> CallFault:
     """Map an exception from one HTTP call to a CallFault."""
     if isinstance(exc, openai.APITimeoutError) and not _dropped(exc):
         return CallFault("timeout", "the request timed out", True, billed=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return CallFault("connection", f"connection failed: {_cause(exc)}", True, billed=True)
+    if isinstance(exc, openai.APIConnectionError):  # billed unless it never connected
+        return CallFault("connection", f"connection failed: {_cause(exc)}", True,
+                         billed=not _never_connected(exc))
     if isinstance(exc, openai.APIStatusError):
         return _status_fault(exc)
     return CallFault("bad_response", f"{type(exc).__name__}: {exc}", True)
@@ -110,6 +111,20 @@ def _dropped(exc: Exception) -> bool:
     """The aiohttp transport reports a dropped connection as a (connect) timeout: tell them apart."""
     cause = str(exc.__cause__ or "").lower()
     return any(word in cause for word in ("disconnect", "reset", "refused", "closed", "broken"))
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """The connection itself failed (refused, no route, DNS): the request never left this host.
+    A connection dropped after it was sent may have been billed and is not this."""
+    import aiohttp
+    import httpx
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, aiohttp.ClientConnectorError | httpx.ConnectError | ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _cause(exc: Exception) -> str:

@@ -84,7 +84,7 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], path: Path, titl
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for name, points in series.items():
         xs, ys = zip(*points)
-        ax.plot(xs, ys, marker="o", markersize=3, label=f"{name} ({ys[0]:.4g} -> {ys[-1]:.4g})")
+        ax.plot(xs, ys, marker="o", markersize=3, label=f"{name} ({ys[0]:.6g} -> {ys[-1]:.6g})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -110,8 +110,8 @@ def train_expert(config: RunConfig, run: RunDir, expert: str, options: TrainOpti
     model = (tiny_model(model_source, prepared.tokenizer, seed=config.seed) if tiny
              else real_model(model_source, prepared.file.sft.get("model_init_kwargs")))  # type: ignore[arg-type]
     work_dir = options.work_dir or run.ensure("train", expert)
-    settings = sft_settings(prepared.file, work_dir, cuda=cuda, tiny=tiny,
-                            has_val=prepared.val is not None, max_steps=options.max_steps)
+    settings = sft_settings(prepared.file, work_dir, cuda=cuda, has_val=prepared.val is not None,
+                            max_steps=options.max_steps)
     trainer = build_trainer(prepared.file, model, prepared.tokenizer, prepared.train,
                             prepared.val, settings, [progress_callback(log)])
     log(f"{expert}: {'tiny random' if tiny else 'base'} {model_source.model_type} model on "

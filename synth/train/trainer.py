@@ -1,5 +1,6 @@
 """TRL's SFTTrainer built from the exported config/trl.yaml, unchanged except where the machine
-differs: on a CPU `use_cpu` and fp32 (no bf16) and, for the tiny model, no model_init_kwargs;
+differs: on a CPU `use_cpu` and fp32 (no bf16); the model is loaded by synth.train.model (with the
+exported model_init_kwargs for the base model), so TRL gets none;
 checkpoints go to the run's train/<expert>/ folder (the adapter is saved where serve.sh looks);
 under a multi-process launch the gradient accumulation is divided by the number of processes
 so the effective batch stays the exported one; `max_steps` (smoke runs) evaluates once at the
@@ -42,15 +43,14 @@ def world_size() -> int:
     return max(1, int(os.environ.get("WORLD_SIZE", "1")))
 
 
-def sft_settings(file: TrainConfigFile, output_dir: Path, *, cuda: bool, tiny: bool,
-                 has_val: bool, max_steps: int | None = None) -> dict[str, Any]:
+def sft_settings(file: TrainConfigFile, output_dir: Path, *, cuda: bool, has_val: bool,
+                 max_steps: int | None = None) -> dict[str, Any]:
     """The SFTConfig kwargs: the exported ones with this machine's differences."""
     sft = dict(file.sft)
     sft.update(output_dir=str(output_dir), disable_tqdm=True)
     if not cuda:
         sft.update(use_cpu=True, bf16=False)
-    if tiny:
-        sft["model_init_kwargs"] = None
+    sft["model_init_kwargs"] = None  # synth.train.model loads the model with them itself
     accumulation = int(sft.get("gradient_accumulation_steps", 1))
     sft["gradient_accumulation_steps"] = max(1, math.ceil(accumulation / world_size()))
     if max_steps:  # a short run: warmup (learning rate 0 on step 1) shrinks with it

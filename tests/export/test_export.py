@@ -205,3 +205,31 @@ def test_missing_tokenizer_fails_cleanly(tmp_path):
     config.export.tokenizer = "no-such-org/no-such-model"  # a hub id, offline in tests
     with pytest.raises(ExportError, match="cannot load the tokenizer"):
         run_export(config, run, load_curated(run))
+
+
+def test_a_reingest_after_curate_keeps_stale_pairs_out_of_the_export(tmp_path):
+    """Regression: export read curated/ as written, so a re-ingest between `synth curate` and
+    `synth export` exported pairs whose segment text had changed."""
+    from synth.files import write_jsonl
+    from synth.records import Segment
+
+    tokenizer = real_tokenizer("qwen3") or tiny_tokenizer(tmp_path / "tiny")
+    config = run_config(tmp_path, tokenizer)
+    run = RunDir(config.run_dir)
+    run_curate(config, run, corpus(per_expert=8))
+    curated = load_curated(run)
+    stale = curated[0].pair
+    segments = {c.pair.segment_id: c.pair for c in curated}
+    write_jsonl(run.segments, [
+        Segment(segment_id=sid, source_file="x.jsonl", record_index=i, source_id=p.source_id,
+                style=p.expert, raw_style=p.expert, original_text=p.answer,
+                text=p.answer + (" A sentence added on re-ingest." if sid == stale.segment_id else ""))
+        for i, (sid, p) in enumerate(segments.items())])
+    manifest = run_export(config, run, curated)
+    exported_ids = {r["id"] for e in manifest.experts for s in ("train", "val")
+                    for r in rows(run.path("export", e, "trl", f"{s}.jsonl"))}
+    gone = {c.pair.pair_id for c in curated if c.pair.segment_id == stale.segment_id}
+    assert gone and not gone & exported_ids
+    assert len(exported_ids) == len(curated) - len(gone)
+    excluded = list(read_jsonl(run.path("export", "excluded.jsonl"), ExcludedPair))
+    assert {e.pair_id for e in excluded if e.reason == "stale_segment"} == gone

@@ -16,7 +16,12 @@ from synth.config import ExportConfig
 from synth.curate.stage import load_curated, run_curate
 from synth.experts import load_experts
 from synth.export.basemodel import resolve_base_model
-from synth.export.litgpt import litgpt_config, litgpt_model
+from synth.export.litgpt import (
+    lightning_command,
+    litgpt_config,
+    litgpt_forces_bos,
+    litgpt_model,
+)
 from synth.export.stage import run_export
 from synth.export.trainconfig import (
     DataStats,
@@ -187,3 +192,6 @@ def test_lightning_studio_command_and_litgpt_checkpoint(written):
     llama = litgpt_model(MODELS["llama3_1"])
     assert llama.repo_id == "meta-llama/Meta-Llama-3.1-8B-Instruct" and llama.prompt_style == "llama3"
     assert llama.renamed and not llama.checkpoint_dir.split("/")[-1].startswith(("Llama-3", "Meta-Llama-3"))
+    assert litgpt_forces_bos("Meta-Llama-3.1-8B-Instruct") and not litgpt_forces_bos("base-Meta-Llama-3.1-8B-Instruct")
+    assert (f"mv checkpoints/{llama.repo_id} {llama.checkpoint_dir}"
+            in lightning_command(llama, "practical"))

@@ -115,6 +115,36 @@ def test_dry_run_shows_dollars_and_tokens(tmp_path, fake_llm, capsys):
     assert "tokens" in capsys.readouterr().out and fake_llm.count == 0
 
 
+def test_a_cap_under_a_cent_is_shown_as_set(tmp_path, fake_llm, capsys):
+    """Regression: budget.max_usd 0.001 was shown as "$0.00" in the dry run and the stop message."""
+    config, _ = _run(tmp_path, 5, fake_llm.url, **PRICES, **{"budget.max_usd": 0.001})
+    capsys.readouterr()
+    assert main(["generate", config, "--dry-run"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "budget caps: $0.001" in out and fake_llm.count == 0
+
+
+def test_generate_judge_and_run_summaries_name_a_replica_taken_out(tmp_path, fake_llm, capsys):
+    """Regression: `synth judge` and `synth run` dropped replicas_out from what they print."""
+    from fake_llm_server import refused_url
+
+    from synth.generate.stage import GenerateSummary
+    from synth.pipeline import _summary
+
+    dead = refused_url()
+    urls = [fake_llm.url, dead]
+    judge = {"judge.provider": "openai", "judge.model": "fake-model", "judge.base_url": urls,
+             "judge.api_key_env": "SYNTH_TEST_KEY", "judge.price_in_per_mtok": 0.0,
+             "judge.price_out_per_mtok": 0.0, "judge.concurrency": 8, "judge.max_revisions": 0}
+    config, _ = _run(tmp_path, 6, urls, **PRICES, **judge)
+    capsys.readouterr()
+    assert main(["generate", config, "--no-progress"]) == 0
+    assert f"replica {dead} was taken out" in capsys.readouterr().out
+    assert main(["judge", config]) == 0
+    assert f"replica {dead} was taken out" in " ".join(capsys.readouterr().err.split())
+    assert _summary(GenerateSummary(replicas_out={dead: 1}))["replicas_out"] == {dead: 1}
+
+
 def test_curate_takes_the_current_set_or_the_named_ones(tmp_path, capsys):
     config, run_dir = _run(tmp_path, 8)
     assert main(["generate", config, "--no-progress"]) == 0

@@ -109,3 +109,16 @@ def test_judge_max_usd_caps_judging_on_its_own(tmp_path, fake_llm, judge):
     more = judge_config(tmp_path / "run", fake_llm.url, **{**sets, "budget.judge_max_usd": 10})
     run_judge(more, run, pairs, progress=False)
     assert fake_llm.count == len(waiting)
+
+
+def test_a_token_cap_stop_names_budget_max_tokens(tmp_path, fake_llm, judge):
+    """Regression: the stop message named only the dollar caps when budget.max_tokens stopped it."""
+    pairs = make_pairs(6)
+    sets = {"judge.max_tokens": 300, "judge.concurrency": 1, "judge.max_revisions": 0,
+            "budget.max_usd": None, "budget.max_tokens": 1500}
+    config = judge_config(tmp_path / "run", fake_llm.url, **sets)
+    run = setup_run(config, pairs)
+    with pytest.raises(BudgetExceeded, match=r"raise budget\.max_tokens and rerun") as stop:
+        run_judge(config, run, pairs, progress=False)
+    assert "max_usd" not in str(stop.value)
+    assert fake_llm.usage["prompt_tokens"] + fake_llm.usage["completion_tokens"] <= 1500

@@ -79,6 +79,21 @@ async def test_one_of_three_replicas_refusing_connections_gives_zero_failures(tm
     assert refused < 40  # out of rotation after a few refusals, probed now and then
 
 
+async def test_refused_connections_cost_nothing_in_the_ledger(tmp_path):
+    """A refused connection sent nothing: its reservation is released, not kept at worst case
+    (a dead replica must not eat the budget). Regression: spend was 2.4x the server's bill."""
+    with FakeLLMServer() as live:
+        config = llm_config([live.url, refused_url()], concurrency=16, max_retries=3,
+                            price_in_per_mtok=1.0, price_out_per_mtok=2.0)
+        async with engine_for(tmp_path, config, max_usd=10.0, max_tokens=10**9) as engine:
+            summary = await run_batch(engine, [request(i) for i in range(60)], Answer, lambda r: None,
+                                      progress=False)
+            usd, tokens = engine.services.ledger.committed(), engine.services.ledger.committed_tokens()
+        assert summary.failed == 0 and any(r["reason"] == "connection" for r in call_rows(tmp_path))
+        assert usd == pytest.approx(live.spend(1.0, 2.0))
+        assert tokens == live.usage["prompt_tokens"] + live.usage["completion_tokens"]
+
+
 async def test_a_replica_that_answers_again_comes_back(tmp_path):
     with FakeLLMServer() as a, FakeLLMServer() as b:
         b.fault_fn = lambda i, body: Fault.status(503) if i <= 3 else None
