@@ -124,6 +124,14 @@ class CurateConfig(Section):
     # set, a list of set ids, or "all" to merge every set (each row keeps its set id)
     generations: list[str] | Literal["all"] | None = None
 
+    @field_validator("generations", mode="before")
+    @classmethod
+    def _generations(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "all":
+            raise ValueError(f"a list of generation set ids or 'all' (synth status --json lists "
+                             f"them), got {value!r}")
+        return value
+
 
 class ExportConfig(Section):
     # an alias (qwen3, llama3_1), a Hugging Face model id (org/name) or a local model folder
@@ -179,6 +187,8 @@ class SafetyConfig(Section):
     advice_bank: str = "judges/unsafe_advice.yaml"
     advice_min_similarity: float = Field(0.6, ge=0, le=1)  # cosine with an unsafe exemplar
     advice_min_margin: float = Field(0.05, ge=-1, le=1)  # ... minus the nearest safe exemplar's
+    advice_min_passages: int = Field(2, ge=1)  # passages that must hit for the answer to be flagged
+    advice_strong_similarity: float = Field(0.75, ge=0, le=1)  # ... unless one hits this close
 
 
 class RunConfig(Section):

@@ -46,9 +46,10 @@ def _print_summary(summary: GenerateSummary, json_out: bool, budget: BudgetConfi
               f"segment(s) already done{others}")
     if summary.dry_run and summary.estimate is not None:
         e = summary.estimate
+        usd = (lambda v: "$?") if e.price_source == "unknown" else (lambda v: f"${v:.4f}")
         out.print(f"dry run: {e.segments} segment(s) to generate, {e.cached} cached, "
-                  f"{e.prompt_tokens} prompt tokens; cost about ${e.typical_usd:.4f} / "
-                  f"{e.typical_tokens:,} tokens, worst case ${e.worst_case_usd:.4f} / "
+                  f"{e.prompt_tokens} prompt tokens; cost about {usd(e.typical_usd)} / "
+                  f"{e.typical_tokens:,} tokens, worst case {usd(e.worst_case_usd)} / "
                   f"{e.worst_case_tokens:,} tokens (prices: {e.price_source}); budget caps: "
                   f"{caps(budget)}; nothing was sent")
         return

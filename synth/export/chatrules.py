@@ -11,6 +11,9 @@ the Qwen3 and Llama 3 behaviour synth has always had are cases of these rules:
   `tokenizer(rendered)` gives Llama 3); when the tokenizer would add a BOS to plain text but the
   template does not write it (Phi-3-like templates), it is prepended once; a model without a
   BOS (Qwen) gets none.
+- A system prompt only where the template takes one: a template that rejects the system role
+  (Gemma 2's raises "System role not supported") stops the export with a message naming
+  `export.system_prompt: false`.
 - A pad token for the trainer when the tokenizer has none: a special token named as a pad
   (Llama 3.1's <|finetune_right_pad_id|>), else Llama 3's slot of that token (id 128004, named
   reserved in Llama 3.0 vocabularies), else the first reserved token, else EOS.
@@ -58,3 +61,16 @@ def pad_token_for(tokenizer: Any) -> str | None:
             return slot
     reserved = sorted((i, s) for s, i in added.items() if "reserved" in s)
     return reserved[0][1] if reserved else tokenizer.eos_token
+
+
+def system_role_supported(tokenizer: Any, template_kwargs: dict[str, Any]) -> bool:
+    """Whether the chat template renders a system message (some raise on one)."""
+    from jinja2.exceptions import TemplateError
+
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "x"}]
+    try:
+        tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True,
+                                      **template_kwargs)
+    except TemplateError:
+        return False
+    return True

@@ -85,7 +85,8 @@ def messages_row(example: ChatExample) -> dict[str, Any]:
 
 
 def router_row(example: ChatExample) -> dict[str, Any]:
-    return {"text": example.question, "label": example.expert, "id": example.id}
+    return _with_generation({"text": example.question, "label": example.expert, "id": example.id},
+                            example)
 
 
 def write_rows(path: Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -35,7 +35,7 @@ from synth.experts import Expert, ExpertSet, load_experts
 from synth.export.basemodel import BaseModelSource, resolve_base_model
 from synth.export.cards import expert_card, export_readme, router_card
 from synth.export.chat import ChatRenderer, ChatTokenizer, load_chat_tokenizer, tokenizer_source
-from synth.export.chatrules import pad_token_for
+from synth.export.chatrules import pad_token_for, system_role_supported
 from synth.export.formats import chat_examples, router_row, write_formats, write_rows
 from synth.export.litgpt import LITGPT_VERSION, command_script, litgpt_config, litgpt_model
 from synth.export.pack import (
@@ -192,6 +192,10 @@ def _encode(
             "no curated pairs to export (run synth curate first, or see curated/excluded.jsonl)"
         )
     chat = load_chat_tokenizer(tokenizer_source(cfg.tokenizer, model, config.resolve))
+    if cfg.system_prompt and not system_role_supported(chat.tokenizer, chat.template_kwargs):
+        raise ExportError(f"the chat template of {chat.source} rejects a system message: set "
+                          "export.system_prompt: false (the expert's style is then learnt from "
+                          "the answers alone)")
     examples = chat_examples(curated, experts, cfg.system_prompt)
     encoded = encode_examples(
         ChatRenderer(chat), examples, cfg.max_seq_len, cfg.overlength, progress

@@ -155,12 +155,13 @@ class LLMEngine:
         fault = CallFault("validation_failed", "no answer", False)
         tries = 0
         while tries <= self.config.max_retries:
+            strict = self.shape.strict  # what _attempt's body says (built before its first await)
             sent = await self._attempt(request, messages, model, key, stage, cap, tally, avoid)
             if isinstance(sent, LLMResult):
                 return sent
             reply, fault, url = sent
             if reply is None:  # a transport fault, logged
-                if fault.reason == "schema_rejected" and self.shape.strict:
+                if fault.reason == "schema_rejected" and strict:  # also for calls in flight
                     self.shape.strict = False  # this server has no strict structured output
                     continue
                 if fault.fatal:

@@ -12,7 +12,7 @@ from model_folder import GEMMA_TEMPLATE, gemma_like_folder
 from pairs_fixture import corpus, real_tokenizer, run_config, tiny_tokenizer
 
 from synth.curate.stage import load_curated, run_curate
-from synth.errors import ConfigError
+from synth.errors import ConfigError, ExportError
 from synth.export.basemodel import resolve_base_model
 from synth.export.chat import ChatRenderer, load_chat_tokenizer
 from synth.export.chatrules import bos_prefix, pad_token_for, reasoning_off
@@ -107,3 +107,15 @@ def test_local_folder_of_another_architecture_exports(tmp_path):
     assert f"vllm serve {folder.absolute()}" in (export / "serve.sh").read_text()
     assert "no LitGPT config" in (export / "practical" / "README.md").read_text()
     assert json.loads((export / "manifest.json").read_text())["tokenizer"] == str(folder.absolute())
+
+
+def test_a_template_without_a_system_role_asks_for_system_prompt_off(tmp_path):
+    gemma2_rule = "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    folder = gemma_like_folder(tmp_path / "gemma-strict", gemma2_rule + GEMMA_TEMPLATE)
+    config = run_config(tmp_path, None, base=str(folder))
+    run = RunDir(config.run_dir)
+    run_curate(config, run, corpus(per_expert=4))
+    with pytest.raises(ExportError, match="rejects a system message: set export.system_prompt: false"):
+        run_export(config, run, load_curated(run))
+    config.export.system_prompt = False
+    assert run_export(config, run, load_curated(run)).model_type == "gemma2"

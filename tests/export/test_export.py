@@ -233,3 +233,14 @@ def test_a_reingest_after_curate_keeps_stale_pairs_out_of_the_export(tmp_path):
     assert len(exported_ids) == len(curated) - len(gone)
     excluded = list(read_jsonl(run.path("export", "excluded.jsonl"), ExcludedPair))
     assert {e.pair_id for e in excluded if e.reason == "stale_segment"} == gone
+
+
+def test_every_exported_row_keeps_its_generation_set_the_router_rows_too(tmp_path):
+    """Regression: router/{train,val}.jsonl rows lacked `generation` (curate.generations: all)."""
+    from synth.export.formats import router_row
+    from synth.records import CuratedPair
+
+    experts = load_experts(run_config(tmp_path, tmp_path / "tok").experts)
+    pair = judged_pair("therapeutic", "video-1", 1).pair.model_copy(update={"generation": "abc123"})
+    example = chat_examples([CuratedPair(pair=pair, split="train")], experts, system_prompt=True)[0]
+    assert router_row(example)["generation"] == "abc123"

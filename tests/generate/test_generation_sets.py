@@ -90,6 +90,11 @@ def test_compare_lists_both_sets_with_the_numbers_of_the_judged_file(tmp_path, f
         assert sum(e["spend_usd"] for e in entry["experts"].values()) == pytest.approx(entry["spend_usd"])
     html = (run_dir / "reports" / "compare.html").read_text()
     assert "other-model" in html and "fake-model" in html and "<img" in html
+    capsys.readouterr()
+    assert main(["compare", config]) == 0  # the table, at 80 columns: nothing cut to "…"
+    out = capsys.readouterr().out
+    assert all(e["id"] in out and e["model"] in out for e in report["generations"])
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 80
 
 
 def test_unknown_price_with_a_dollar_cap_exits_2_before_any_request(tmp_path, fake_llm, capsys):
@@ -122,6 +127,11 @@ def test_a_cap_under_a_cent_is_shown_as_set(tmp_path, fake_llm, capsys):
     assert main(["generate", config, "--dry-run"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "budget caps: $0.001" in out and fake_llm.count == 0
+    unpriced = ["--set", "generator.price_in_per_mtok=null", "--set", "generator.price_out_per_mtok=null",
+                "--set", "budget.max_usd=null"]
+    assert main(["generate", config, "--dry-run", *unpriced]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "cost about $? /" in out and "$0.0000" not in out  # unpriced is unknown, not free
 
 
 def test_generate_judge_and_run_summaries_name_a_replica_taken_out(tmp_path, fake_llm, capsys):

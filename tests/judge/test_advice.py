@@ -57,8 +57,11 @@ SAFE_FRESH = [
 ]
 
 
-def unsafe_passages(answer: str) -> list[str]:
-    (checks,) = run_checks([(QUESTION, answer)], ChecksConfig(), POLICY)
+PASSAGE_POLICY = SafetyPolicy.from_config(SafetyConfig(advice_min_passages=1))  # one sentence decides
+
+
+def unsafe_passages(answer: str, policy: SafetyPolicy = PASSAGE_POLICY) -> list[str]:
+    (checks,) = run_checks([(QUESTION, answer)], ChecksConfig(), policy)
     return [f.quote for f in checks.screen.findings if f.rule == "unsafe_advice"]
 
 
@@ -88,6 +91,13 @@ def test_risky_segment_without_any_keyword_is_excluded() -> None:
     (checks,) = run_checks([(QUESTION, answer)], ChecksConfig(), POLICY)
     assert "harmful_advice:unsafe_advice" in POLICY.screen_reasons(checks.screen)
     assert not checks.get("safety_screen").passed
+
+
+def test_one_borderline_sentence_describing_a_pattern_does_not_flag_the_answer() -> None:
+    answer = ("The harsh voice in your head usually began as someone else's. Getting in first with "
+              "the criticism can feel safer, because then it stings less when it comes from outside. "
+              "Noticing that is the first step to speaking to yourself more kindly.")
+    assert unsafe_passages(answer, POLICY) == []
 
 
 def test_the_bank_is_not_the_test_set() -> None:

@@ -130,3 +130,16 @@ async def test_strict_schema_on_hosted_api_and_plain_schema_where_rejected(tmp_p
     assert "strict" not in fake_llm.requests[-1]["response_format"]["json_schema"]
     async with engine_for(tmp_path / "c", llm_config(fake_llm.url, provider="vllm")) as engine:
         assert engine.shape.strict is False
+
+
+async def test_strict_rejected_with_many_calls_in_flight_falls_back_for_each(tmp_path, fake_llm):
+    """Regression: calls already in flight with the strict schema when the first 400 arrived
+    stopped the run (exit 4) instead of going plain too."""
+    fake_llm.reject_strict = True
+    fake_llm.latency_s = 0.05
+    config = llm_config(fake_llm.url, concurrency=16, max_retries=0)
+    async with engine_for(tmp_path, config) as engine:
+        summary = await run_batch(engine, [request(i) for i in range(40)], Answer, lambda r: None,
+                                  progress=False)
+    assert summary.ok == 40 and summary.failed == 0
+    assert fake_llm.answered == 40 and fake_llm.max_in_flight > 1
