@@ -127,7 +127,7 @@ class CurateConfig(Section):
     @field_validator("generations", mode="before")
     @classmethod
     def _generations(cls, value: Any) -> Any:
-        if isinstance(value, str) and value != "all":
+        if value is not None and value != "all" and not isinstance(value, list):
             raise ValueError(f"a list of generation set ids or 'all' (synth status --json lists "
                              f"them), got {value!r}")
         return value

@@ -103,7 +103,7 @@ def _stage_validate(config: RunConfig, run: RunDir) -> Any:
 
 
 def _stage_report(config: RunConfig, run: RunDir) -> Any:
-    from synth.reports import write_run_report
+    from synth.reports.run import write_run_report
 
     return {"report": str(write_run_report(config, run))}
 

@@ -98,6 +98,7 @@ def test_set_overrides(tmp_path: Path) -> None:
     ("generator.modle=x", "generator.modle"),
     ("run_dir.sub=x", "run_dir"),
     ("budget.max_usd=[1", "not valid YAML"),
+    ("curate.generations=nonsense", "a list of generation set ids or 'all'"),
 ])
 def test_bad_overrides(tmp_path: Path, override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("[", r"\[")):

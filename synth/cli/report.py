@@ -13,7 +13,7 @@ console = Console(stderr=True, soft_wrap=True)  # paths stay whole for copy-past
 @app.command("report")
 def report_command(config: ConfigArg, sets: SetOption = None) -> None:
     """Write reports/index.html: links to audit, distribution, judge, validation and router pages."""
-    from synth.reports import write_run_report
+    from synth.reports.run import write_run_report
 
     cfg = load(config, sets)
     console.print(f"run report: {write_run_report(cfg, open_run(cfg))}")

@@ -168,9 +168,15 @@ def _stage_dir(run: RunDir) -> Path:
     return staging
 
 
-def _swap_in(run: RunDir, staging: Path) -> None:
-    target, old = run.path("export"), run.path(".export.old")
+def _swap_in(run: RunDir, staging: Path, adapters_dir: str) -> None:
+    """Replace export/ with the staged one; trained adapters (export/<adapters_dir>, written by
+    `synth train`, not by export) move over, so a re-export never deletes a training run."""
+    target, old = run.export_dir, run.path(".export.old")
     shutil.rmtree(old, ignore_errors=True)
+    trained = target / adapters_dir
+    if trained.is_dir() and not (staging / adapters_dir).exists():
+        (staging / adapters_dir).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(trained, staging / adapters_dir)
     if target.exists():
         os.replace(target, old)
     os.replace(staging, target)
@@ -295,5 +301,5 @@ def run_export(
         excluded=dict(Counter(e.reason for e in excluded)),
     )
     _write_cards_and_manifest(staging, manifest, exported, cfg.gpu)
-    _swap_in(run, staging)
+    _swap_in(run, staging, config.export.adapters_dir)
     return manifest

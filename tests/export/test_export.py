@@ -185,6 +185,20 @@ def test_overlength_pairs_are_excluded_from_every_format(tmp_path):
     assert manifest.excluded == {"overlength": len(excluded)}
 
 
+def test_a_re_export_keeps_the_trained_adapters(tmp_path):
+    tokenizer = real_tokenizer("qwen3") or tiny_tokenizer(tmp_path / "tiny")
+    config = run_config(tmp_path, tokenizer)
+    run = RunDir(config.run_dir)
+    run_curate(config, run, corpus(per_expert=4))
+    run_export(config, run, load_curated(run))
+    adapter = run.path("export", config.export.adapters_dir, "therapeutic", "adapter_config.json")
+    adapter.parent.mkdir(parents=True)
+    adapter.write_text("{}", encoding="utf-8")  # what `synth train` leaves there
+    run_export(config, run, load_curated(run))
+    assert adapter.read_text(encoding="utf-8") == "{}"
+    assert run.path("export", "serve.sh").exists()
+
+
 def test_nothing_fits_is_a_clear_export_error(tmp_path):
     tokenizer = real_tokenizer("llama3_1") or tiny_tokenizer(tmp_path / "tiny")
     config = run_config(tmp_path, tokenizer)
