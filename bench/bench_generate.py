@@ -1,4 +1,4 @@
-"""Benchmark of `synth generate` against a local OpenAI-compatible server (tests/fake_llm_server.py).
+"""Benchmark of `synth generate` against a local OpenAI-compatible server (tests/fakes/fake_llm_server.py).
 
 Prints, in one run:
   1. zero-latency server: requests/s of the full generate path (run_generate: prompts,

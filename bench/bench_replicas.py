@@ -1,6 +1,6 @@
 """Benchmark: a run over three replicas of which one refuses connections.
 
-Two fake OpenAI-compatible servers (tests/fake_llm_server.py, each in its own process,
+Two fake OpenAI-compatible servers (tests/fakes/fake_llm_server.py, each in its own process,
 answering in --latency seconds) and a third base_url whose port refuses connections. The same
 `synth generate` run (64 in flight) goes once to the two live replicas alone and once to all
 three; the dead replica must be taken out of rotation (synth/llm/breaker.py) so that the

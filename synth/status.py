@@ -61,9 +61,11 @@ def _failed(pairs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> dict
 
 
 def generations(run: RunDir, pairs: list[dict[str, Any]], failures: list[dict[str, Any]],
-                unreadable: Counter[str], spend: dict[str, float] | None) -> list[dict[str, Any]]:
+                unreadable: Counter[str], spend: dict[str, float] | None,
+                texts: dict[str, Any]) -> list[dict[str, Any]]:
     """One entry per generation set: id, provider, model, pairs, failed segments, spend
-    (None when the ledger cannot be read)."""
+    (None when the ledger cannot be read), pending (current segments the set has neither
+    pairs of their current text nor a failure for: what `synth generate` would send)."""
     sets = {str(g["generation_id"]): g for g in _records(run.generations, unreadable, "generation_id")}
     ids = list(sets) + sorted({p.get("generation") or LEGACY for p in pairs} - set(sets))
     out = []
@@ -71,9 +73,11 @@ def generations(run: RunDir, pairs: list[dict[str, Any]], failures: list[dict[st
         own = [p for p in pairs if (p.get("generation") or LEGACY) == gid]
         first = sets.get(gid) or {"provider": own[0].get("generator"), "model": own[0].get("generator_model")}
         failed = _failed(own, [f for f in failures if (f.get("generation") or LEGACY) == gid])
+        done = {str(p["segment_id"]) for p in own if texts.get(str(p["segment_id"])) == p.get("answer")}
         out.append({"id": gid, "provider": first.get("provider"), "model": first.get("model"),
                     "pairs": len(own), "failed": len(failed),
-                    "spend_usd": None if spend is None else round(spend.get(f"generate:{gid}", 0.0), 6)})
+                    "spend_usd": None if spend is None else round(spend.get(f"generate:{gid}", 0.0), 6),
+                    "pending": len(set(texts) - done - set(failed))})
     return out
 
 
@@ -82,9 +86,11 @@ def run_status(run: RunDir) -> dict[str, Any]:
     per generation set (`generations`)."""
     unreadable: Counter[str] = Counter()
     pairs, failures = _records(run.pairs, unreadable), _records(run.failures, unreadable)
-    with_pairs = {str(p["segment_id"]) for p in pairs}
-    last_failure = _failed(pairs, failures)
-    segments = _count_lines(run.segments)
+    texts = {str(s["segment_id"]): s.get("text") for s in _records(run.segments, unreadable)}
+    current = [p for p in pairs if texts.get(str(p["segment_id"])) == p.get("answer")]
+    with_pairs = {str(p["segment_id"]) for p in current}  # stale pairs (re-ingest) do not count
+    last_failure = _failed(current, [f for f in failures if str(f["segment_id"]) in texts])
+    segments = len(texts)
     unreadable_stores: dict[str, str] = {}
     spend = _store(read_spend, run.spend_db, unreadable_stores)
     calls = _store(read_call_counts, run.calls_db, unreadable_stores)
@@ -92,11 +98,12 @@ def run_status(run: RunDir) -> dict[str, Any]:
         "run_dir": str(run.root), "segments": segments, "pairs": _count_lines(run.pairs),
         "segments_with_pairs": len(with_pairs), "failed": len(last_failure),
         "pending": max(0, segments - len(with_pairs) - len(last_failure)),
+        "stale_pairs": len(pairs) - len(current),  # segment gone or its text changed
         "failures": dict(Counter(last_failure.values())),
         "spend_usd": _rounded(spend, "spend_usd"), "committed_usd": _rounded(spend, "committed_usd"),
         "tokens": spend and spend["tokens"], "committed_tokens": spend and spend["committed_tokens"],
         "generations": generations(run, pairs, failures, unreadable,
-                                   _store(read_stage_spend, run.spend_db, unreadable_stores)),
+                                   _store(read_stage_spend, run.spend_db, unreadable_stores), texts),
         "calls": calls and calls["calls"], "cached": calls and calls["cached"],
         "calls_by_status": calls and calls["by_status"],
     }

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from synth.ingest import langid
 from synth.ingest.clean import CleanResult
+from synth.ingest.langid import available as lingua_available
+from synth.ingest.langid import is_non_english as lingua_non_english
 from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
 from synth.text.stats import TextProfile, profile
 
@@ -52,8 +53,8 @@ def _any_cue(text: str, cues: Sequence[str]) -> bool:
 def is_non_english(stats: TextProfile, text: str | None = None) -> bool:
     """lingua (synth.ingest.langid) when the `screen` extra is installed and the text is given;
     else the function-word ratio: under 15% English function words (8+ words)."""
-    if text is not None and langid.available():
-        return langid.is_non_english(text, stats.words, stats.english)
+    if text is not None and lingua_available():
+        return lingua_non_english(text, stats.words, stats.english)
     return stats.words >= 8 and stats.english / stats.words < 0.15
 
 

@@ -2,7 +2,7 @@
 
 Used by the LLM, generate and judge tests and by bench/. Real HTTP (aiohttp) on 127.0.0.1,
 a random port, in a background thread (`FakeLLMServer`) or as a process
-(`python tests/fake_llm_server.py --latency 0.5 --fail-every 5`, prints its URL).
+(`python tests/fakes/fake_llm_server.py --latency 0.5 --fail-every 5`, prints its URL).
 
     with FakeLLMServer(api_key="sk-test", models={"m"}) as server:
         server.latency_s = 0.05

@@ -175,13 +175,16 @@ def test_curate_takes_the_current_set_or_the_named_ones(tmp_path, capsys):
     assert main(["curate", config, "--set", "curate.generations=[nope]"]) == 2
 
 
-def test_pairs_of_changed_or_removed_segments_are_stale(tmp_path):
+def test_pairs_of_changed_or_removed_segments_are_stale(tmp_path, capsys):
     config, run_dir = _run(tmp_path, 8)
     assert main(["generate", config, "--no-progress"]) == 0
     assert main(["judge", config]) == 0
     segments = make_segments(8)
     changed = segments[1].model_copy(update={"text": segments[1].text + " And one more sentence."})
     write_jsonl(run_dir / "segments.jsonl", [changed, *segments[2:]])  # seg-0000 is gone
+    status = _json(capsys, ["status", config, "--json"])  # regression: stale pairs counted as done
+    assert (status["segments"], status["segments_with_pairs"], status["pending"]) == (7, 6, 1)
+    assert status["stale_pairs"] == 6 and status["generations"][0]["pending"] == 1
     assert main(["curate", config]) == 0
     excluded = list(read_jsonl(run_dir / "curated" / "excluded.jsonl", ExcludedPair))
     stale = {e.pair_id for e in excluded if e.reason == "stale_segment"}

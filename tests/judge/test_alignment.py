@@ -29,7 +29,7 @@ def test_a_question_that_fits_another_answer_better_gets_a_lower_margin_than_cos
 
 
 def test_top_k_means_block_by_block_equal_the_whole_matrix(monkeypatch) -> None:
-    import synth.judge.alignment as alignment
+    from synth.judge import alignment
 
     questions, answers = pool(n=50)
     whole = questions @ answers.T
