@@ -227,7 +227,8 @@ def _write_shared(
         "".join(e.model_dump_json() + "\n" for e in excluded), encoding="utf-8"
     )
     (staging / "chat_template.jinja").write_text(chat.chat_template, encoding="utf-8")
-    (staging / "serve.sh").write_text(serve_script(exported, config.export, model, chat.template_kwargs), encoding="utf-8")
+    serve = serve_script(exported, config.export, model, chat.template_kwargs)
+    (staging / "serve.sh").write_text(serve, encoding="utf-8")
     (staging / "serve.sh").chmod(0o755)
 
 

@@ -18,6 +18,8 @@ from synth.config import IngestConfig, RunConfig
 from synth.errors import InputError
 from synth.experts import ExpertSet, load_experts
 from synth.files import write_jsonl
+from synth.ingest.audit import write_audit
+from synth.ingest.base import FileReport, IngestResult, RecordStat
 from synth.ingest.extract import Draft, Extractor, excerpt
 from synth.ingest.flags import duplicate_id_keepers, duplicate_keepers
 from synth.ingest.readers import LoadedFile, Unreadable, discover, load_file
@@ -26,10 +28,6 @@ from synth.records import QUALITY_FLAGS, QuarantinedRecord, Segment, stable_id
 from synth.rundir import RunDir
 
 T = TypeVar("T")
-
-
-from synth.ingest.audit import write_audit
-from synth.ingest.base import FileReport, IngestResult, RecordStat
 
 
 def _track(items: Sequence[T], label: str, enabled: bool) -> Iterable[T]:

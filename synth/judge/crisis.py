@@ -75,7 +75,8 @@ def read_crisis(sentence: str, speaker: bool = True) -> Reading | None:
     if match is None:
         return None
     before = " ".join(_clause_before(sentence, match.start()).split()[-5:])
-    if (_NEGATION.search(before) and not _NOT_A_NEGATION.search(before)) or _NEGATION_AFTER.search(sentence[match.end():]):
+    negated_before = _NEGATION.search(before) and not _NOT_A_NEGATION.search(before)
+    if negated_before or _NEGATION_AFTER.search(sentence[match.end():]):
         return "negated"
     own = bool(_OWN.search(match.group(0)) or _OWN.search(sentence))
     if _GRIEF.search(sentence) and not own:

@@ -47,7 +47,8 @@ def test_one_bos_whoever_writes_it(tmp_path):
     assert gemma.bos_prefix == () and first_ids(gemma)[0] == bos and first_ids(gemma)[1] != bos
     no_bos_template = GEMMA_TEMPLATE.replace("{{ bos_token }}", "")
     phi_like = load_chat_tokenizer(gemma_like_folder(tmp_path / "phi", no_bos_template))
-    assert phi_like.bos_prefix == (bos,) and first_ids(phi_like)[:2] == [bos, phi_like.tokenizer.convert_tokens_to_ids("<start_of_turn>")]
+    start_of_turn = phi_like.tokenizer.convert_tokens_to_ids("<start_of_turn>")
+    assert phi_like.bos_prefix == (bos,) and first_ids(phi_like)[:2] == [bos, start_of_turn]
     plain = load_chat_tokenizer(gemma_like_folder(tmp_path / "plain", no_bos_template, adds_bos=False))
     assert plain.bos_prefix == () and first_ids(plain)[0] != bos
     assert load_chat_tokenizer(real_tokenizer("qwen3")).bos_prefix == ()
@@ -110,7 +111,8 @@ def test_local_folder_of_another_architecture_exports(tmp_path):
 
 
 def test_a_template_without_a_system_role_asks_for_system_prompt_off(tmp_path):
-    gemma2_rule = "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    gemma2_rule = ("{% if messages[0]['role'] == 'system' %}"
+                   "{{ raise_exception('System role not supported') }}{% endif %}")
     folder = gemma_like_folder(tmp_path / "gemma-strict", gemma2_rule + GEMMA_TEMPLATE)
     config = run_config(tmp_path, None, base=str(folder))
     run = RunDir(config.run_dir)

@@ -67,7 +67,8 @@ async def test_answers_are_validated_cached_and_logged(tmp_path):
     assert sorted(r.item_id for r in results) == [f"item-{i}" for i in range(5)]
     assert all(r.status == "ok" and isinstance(r.value, Answer) for r in results)
     params = log[0]["sampling_params"]
-    assert params["max_tokens"] == 200 and json.loads(params["structured_outputs"]["json"])["properties"].keys() == {"text", "n"}
+    schema = json.loads(params["structured_outputs"]["json"])
+    assert params["max_tokens"] == 200 and schema["properties"].keys() == {"text", "n"}
     assert [r["status"] for r in call_rows(tmp_path)] == ["ok"] * 5
     again = await run_many(tmp_path, fake_vllm(log=(second := [])))
     assert second == [] and all(r.cached for r in again)

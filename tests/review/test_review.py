@@ -44,8 +44,8 @@ def test_one_experts_volume_does_not_change_anothers_sample(tmp_path):
     _config, run = make_run(tmp_path, per_expert=14)
     judged = _judged(run)
     fewer = [j for j in judged if j.pair.expert != "practical" or j.pair.pair_id < "8"]
-    picked = lambda items: [j.pair.pair_id for j in sample_for_review(items, 4, 1)
-                            if j.pair.expert == "therapeutic"]
+    def picked(items):
+        return [j.pair.pair_id for j in sample_for_review(items, 4, 1) if j.pair.expert == "therapeutic"]
     assert picked(judged) == picked(fewer)
 
 
