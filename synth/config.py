@@ -67,6 +67,8 @@ class IngestConfig(Section):
         "non_english", "promo", "off_topic", "duplicate_id", "low_confidence",
     ])
     near_dup_threshold: float = Field(0.5, gt=0, le=1)
+    # off_topic is dropped when it would flag more than this share of the corpus (not its domain)
+    off_topic_max_share: float = Field(0.2, ge=0, le=1)
     max_text_chars: int = Field(200_000, ge=100)
 
     @field_validator("quarantine_flags")

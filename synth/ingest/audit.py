@@ -137,6 +137,8 @@ def write_audit(result: IngestResult, out_dir: str | Path, *, experts: ExpertSet
     sections = [_summary_section(result, summary)]
     if result.errors:
         sections.append(Section("Errors", [Table(["error"], [[e] for e in result.errors])]))
+    if result.notes:
+        sections.append(Section("Corpus decisions", list(result.notes)))
     sections += [_quarantine_section(result, summary, plots), _flags_section(result, summary, plots),
                  Section("Lengths", _image(plots, "lengths_words", "Words per usable segment, per style")
                          + (_image(plots, "lengths_tokens", f"Tokens per usable segment ({tokenizer})")

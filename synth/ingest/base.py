@@ -42,6 +42,7 @@ class IngestResult:
     files: list[FileReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stats: list[RecordStat] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # corpus-level decisions the audit reports
 
     @property
     def records(self) -> int:
@@ -66,4 +67,5 @@ class IngestResult:
             "redactions": dict(redactions),
             "confidence_scales": {f.path: f.schema_.confidence_scale for f in self.files if f.schema_},
             "errors": list(self.errors),
+            "notes": list(self.notes),
         }

@@ -51,6 +51,7 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
         drafts.extend(file_drafts)
     _resolve_sources(drafts)
     _corpus_flags(drafts, cfg)
+    result.notes.extend(gate_off_topic(drafts, cfg.off_topic_max_share))
     _decide(drafts, cfg, result, progress)
     return result
 
@@ -107,6 +108,22 @@ def _corpus_flags(drafts: list[Draft], cfg: IngestConfig) -> None:
         if keeper is not None:
             drafts[order[position]].flags.append("duplicate_id")
             drafts[order[position]].duplicate_of["duplicate_id"] = order[keeper]
+
+
+def gate_off_topic(drafts: list[Draft], max_share: float) -> list[str]:
+    """off_topic measures a corpus against a psychology / relationships word list. When it
+    flags more than `max_share` of the records with text, the list does not describe this
+    speaker (a creator who talks about cooking or money): the flag is dropped from every
+    record rather than quarantining the corpus, and the audit says so."""
+    with_text = [d for d in drafts if d.text]
+    flagged = [d for d in with_text if "off_topic" in d.flags]
+    if not with_text or len(flagged) <= max_share * len(with_text):
+        return []
+    for draft in flagged:
+        draft.flags.remove("off_topic")
+    return [f"off_topic not applied: the domain word list flagged {len(flagged)} of {len(with_text)} "
+            f"records ({len(flagged) / len(with_text):.0%} > ingest.off_topic_max_share "
+            f"{max_share:.0%}), so this corpus is about something else"]
 
 
 _FLAG_MESSAGES = {

@@ -1,6 +1,7 @@
 """Quality flags, cleaning (entities, artifacts, PII) and the dedup helpers."""
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -182,3 +183,20 @@ def test_near_duplicates_found_among_many_random_texts() -> None:
 def test_degenerate_texts(text: str) -> None:
     assert near_duplicate_clusters([text, text], 0.9) in ([0, 1], [0, 0])
     assert exact_duplicate_clusters([text, text]) == [0, 0]
+
+
+def test_a_corpus_about_something_else_is_not_quarantined_as_off_topic(tmp_path: Path) -> None:
+    from synth.experts import load_experts
+    from synth.ingest import ingest_paths
+
+    dishes = ["risotto", "bread", "curry", "pancakes", "soup", "pasta", "salad", "stew"]
+    records = [{"text": f"Today we make {d}. Chop the onions finely, warm the pan with a little oil, "
+                        "add the garlic and stir for a minute. Season with salt and pepper, then let it "
+                        "simmer gently while you taste and adjust. Serve it warm with fresh herbs on top.",
+                "style": "practical", "video_id": f"v{i}"} for i, d in enumerate(dishes)]
+    path = tmp_path / "cooking.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    experts = load_experts(Path(__file__).resolve().parents[2] / "configs" / "experts.yaml")
+    result = ingest_paths([str(path)], experts)
+    assert len(result.segments) == 8 and not any("off_topic" in s.flags for s in result.segments)
+    assert "off_topic not applied" in result.notes[0] and "8 of 8" in result.notes[0]
