@@ -92,7 +92,7 @@ def request_bodies(cfg: Any, segments: list[Segment]) -> list[dict[str, Any]]:
     return [{"model": cfg.generator.model, "messages": job.request.messages, "temperature": 0.8,
              "max_tokens": 512, "seed": job.request.seed,
              **response_format(question_set_model(len(job.slots), job.types))}
-            for job in (build_job(cfg, prompts, experts, s) for s in segments)]
+            for job in (build_job(cfg.generator, cfg.seed, prompts, experts, s) for s in segments)]
 
 
 async def raw_loop(url: str, bodies: list[dict[str, Any]], aiohttp: bool, in_flight: int = 64) -> float:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from synth.config import RunConfig
+from synth.config import GeneratorConfig, RunConfig
 from synth.errors import StageFailed
 from synth.experts import ExpertSet, load_experts
 from synth.files import JsonlAppender, read_jsonl
@@ -87,7 +87,7 @@ class _Sink:
             return
         self.handled.add(result.item_id)
         if result.status == "ok" and isinstance(result.value, QuestionSetBase):
-            for pair in make_pairs(self.config, job, result.value):
+            for pair in make_pairs(self.config.generator, job, result.value):
                 self.pairs.append(pair)
                 self.pairs_written += 1
         else:
@@ -97,8 +97,8 @@ class _Sink:
                 prompt_hash=job.prompt_hash, generation=job.generation))
 
 
-def make_pairs(config: RunConfig, job: Job, value: QuestionSetBase) -> list[Pair]:
-    seg, gen = job.segment, config.generator
+def make_pairs(gen: GeneratorConfig, job: Job, value: QuestionSetBase) -> list[Pair]:
+    seg = job.segment
     concepts, now = list(value.concepts), utc_now()
     pairs = []
     for slot, item in zip(job.slots, value.questions):
@@ -113,16 +113,17 @@ def make_pairs(config: RunConfig, job: Job, value: QuestionSetBase) -> list[Pair
     return pairs
 
 
-def segment_seed(config: RunConfig, segment_id: str) -> int:
-    return int(stable_id(str(config.seed), str(config.generator.seed), segment_id, length=8), 16)
+def segment_seed(run_seed: int, gen: GeneratorConfig, segment_id: str) -> int:
+    return int(stable_id(str(run_seed), str(gen.seed), segment_id, length=8), 16)
 
 
-def build_job(config: RunConfig, prompts: GenerationPrompts, experts: ExpertSet, seg: Segment,
-              generation: str = "") -> Job:
+def build_job(gen: GeneratorConfig, run_seed: int, prompts: GenerationPrompts, experts: ExpertSet,
+              seg: Segment, generation: str = "") -> Job:
+    """One segment's request: its slots (question plan) and messages, seeded per segment."""
     expert = experts.get(seg.style)
-    seed = segment_seed(config, seg.segment_id)
-    slots = prompts.plan(expert, config.generator.questions_per_segment, f"{seed}")
-    offline = config.generator.provider == "offline"
+    seed = segment_seed(run_seed, gen, seg.segment_id)
+    slots = prompts.plan(expert, gen.questions_per_segment, f"{seed}")
+    offline = gen.provider == "offline"
     prompt_hash = prompts.prompt_hash(expert.name, offline=offline)
     messages = [] if offline else prompts.generation_messages(expert, seg.text, slots)
     types = tuple(expert.question_types)
@@ -161,7 +162,8 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
             continue
         seen.add(seg.segment_id)
         (pending if seg.style in experts.names else unknown).append(seg)
-    jobs = [build_job(config, prompts, experts, seg, gen_set.generation_id) for seg in pending]
+    jobs = [build_job(config.generator, config.seed, prompts, experts, seg, gen_set.generation_id)
+            for seg in pending]
     summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress,
                                     gen_set))
     if summary.budget_exhausted:
