@@ -9,34 +9,34 @@
 """
 from __future__ import annotations
 
+from typing import TypeVar
+
 from synth.config import RunConfig
 from synth.files import read_jsonl
 from synth.generate.sets import selected_generations, set_id
 from synth.records import CuratedPair, ExcludedPair, JudgedPair, Pair, Segment
 from synth.rundir import RunDir
 
+P = TypeVar("P", JudgedPair, CuratedPair)
+
 
 def select_pairs(config: RunConfig, run: RunDir,
                  judged: list[JudgedPair]) -> tuple[list[JudgedPair], list[ExcludedPair]]:
     """(the pairs to curate, the exclusions of the others)."""
-    rule = _Rule(config, run, any(j.pair.generation for j in judged))
-    kept, excluded = [], []
-    for item in judged:
-        why = rule.exclusion(item.pair)
-        if why is None:
-            kept.append(item)
-        else:
-            excluded.append(why)
-    return kept, excluded
+    return _apply(_Rule(config, run, any(j.pair.generation for j in judged)), judged)
 
 
 def drop_outdated(config: RunConfig, run: RunDir,
                   curated: list[CuratedPair]) -> tuple[list[CuratedPair], list[ExcludedPair]]:
     """The same rule at export time, on curated/ as it was written: a re-ingest or another
     `curate.generations` after `synth curate` must not put stale or unselected pairs in training."""
-    rule = _Rule(config, run, any(c.pair.generation for c in curated))
-    kept, excluded = [], []
-    for item in curated:
+    return _apply(_Rule(config, run, any(c.pair.generation for c in curated)), curated)
+
+
+def _apply(rule: _Rule, items: list[P]) -> tuple[list[P], list[ExcludedPair]]:
+    kept: list[P] = []
+    excluded: list[ExcludedPair] = []
+    for item in items:
         why = rule.exclusion(item.pair)
         if why is None:
             kept.append(item)

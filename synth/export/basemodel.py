@@ -108,14 +108,15 @@ def hub_config(hub_id: str) -> tuple[dict[str, Any], str]:
     bundled = BUNDLED / f"{hub_id.replace('/', '--')}.json"
     if bundled.exists():  # the aliases' models: no network needed
         return _read_json(bundled), str(bundled)
+    why = "HF_HUB_OFFLINE is set"
     if not constants.HF_HUB_OFFLINE:
         try:
             path = hf_hub_download(hub_id, "config.json")
             return _read_json(Path(path)), path
-        except (OSError, ValueError, HfHubHTTPError):
-            pass  # unreachable or gated: the error below
-    raise ConfigError(f"no config.json for {hub_id!r}: not in the Hugging Face cache and the hub "
-                      "is not reachable; set export.base_model to a local model folder "
+        except (OSError, ValueError, HfHubHTTPError) as exc:  # unreachable or gated
+            why = f"the hub answered: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    raise ConfigError(f"no config.json for {hub_id!r}: not in the Hugging Face cache and not from "
+                      f"the hub ({why}); set export.base_model to a local model folder "
                       "(config.json + tokenizer files)", key=KEY)
 
 
