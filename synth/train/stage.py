@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from synth.config import RunConfig
-from synth.errors import InputError, TrainFailed
+from synth.errors import TrainFailed
 from synth.export.chat import tokenizer_source
+from synth.export.manifest import load_manifest
 from synth.export.stage import base_model_of
 from synth.records import ExportManifest, TrainConfigFile, TrainResult
 from synth.rundir import RunDir
@@ -83,13 +82,7 @@ def exported_experts(run: RunDir) -> list[str]:
 
 
 def _manifest(run: RunDir) -> ExportManifest:
-    path = run.path("export", "manifest.json")
-    if not path.exists():
-        raise TrainFailed(f"no export at {path}: run `synth export` first")
-    try:
-        return ExportManifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise InputError(f"invalid ExportManifest: {exc.errors()[0]['msg']}", file=str(path)) from None
+    return load_manifest(run, TrainFailed)
 
 
 def train_expert(config: RunConfig, run: RunDir, expert: str, options: TrainOptions,

@@ -21,12 +21,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
 from synth.config import RunConfig
 from synth.errors import InputError, ValidationFailed
 from synth.export.chat import tokenizer_source
+from synth.export.manifest import load_manifest as read_manifest
 from synth.export.stage import base_model_of
 from synth.files import atomic_write_text, read_jsonl
 from synth.records import (
@@ -102,13 +103,7 @@ def read_rows(path: Path, model: type[_Row]) -> list[_Row]:
 
 
 def load_manifest(run: RunDir) -> ExportManifest:
-    path = run.manifest
-    if not path.exists():
-        raise ValidationFailed(f"no export manifest at {path}: run `synth export` first")
-    try:
-        return ExportManifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValidationError as exc:
-        raise InputError(f"invalid ExportManifest: {exc.errors()[0]['msg']}", file=str(path)) from None
+    return read_manifest(run, ValidationFailed)
 
 
 def exported_experts(run: RunDir) -> list[str]:
