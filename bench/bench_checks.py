@@ -104,9 +104,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="vector cache (.npz) for the quality part")
     parser.add_argument("--speed-pairs", type=int, default=6000)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line]
-    quality(rows, NpzCache(args.cache))
+    if not args.skip_quality:
+        quality(rows, NpzCache(args.cache))
     if not args.skip_speed:
         speed(rows, args.speed_pairs)
 

@@ -23,7 +23,7 @@ class VectorCache(Protocol):
 
 def embed_texts(texts: list[str], cache: VectorCache | None) -> dict[str, np.ndarray]:
     """text -> embedding, computing only what the cache does not hold (one batched call)."""
-    keys = {t: content_hash(embeddings.MODEL_NAME + "\x1f" + t) for t in set(texts)}
+    keys = {t: content_hash(embeddings.ENCODER_ID + "\x1f" + t) for t in set(texts)}
     stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
     missing = sorted((t for t, k in keys.items() if k not in stored), key=len)
     fresh = dict(zip(missing, embeddings.embed(missing))) if missing else {}

