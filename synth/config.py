@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synth.errors import ConfigError
 from synth.files import read_yaml, validate_model, yaml_problem
@@ -59,6 +59,30 @@ class LLMConfig(Section):
         return v
 
 
+class OffTopicConfig(Section):
+    """How off_topic is decided (synth/ingest/topic.py). corpus: a segment's mean cosine to its
+    `neighbours` nearest other segments of the run (and sparse experts' profiles) is an outlier at a
+    robust z <= max_z and below min_cosine, at most max_share of the scored segments; it needs
+    the embed extra and min_segments scored segments, else the word list runs. word_list: the
+    domain lexicon, dropped when it flags more than word_list_max_share. off: never flagged."""
+
+    method: Literal["corpus", "word_list", "off"] = "corpus"
+    neighbours: int = Field(5, ge=1, le=100)
+    max_z: float = Field(-3.5, le=0)
+    min_cosine: float = Field(0.35, ge=-1, le=1)
+    min_segments: int = Field(20, ge=3)
+    min_words: int = Field(25, ge=1)  # shorter texts are not scored (too_short takes them)
+    max_share: float = Field(0.1, ge=0, le=1)
+    profiles: bool = True  # an expert with < `neighbours` segments: its profile text is a neighbour
+    word_list_max_share: float = Field(0.2, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _enough_segments(self) -> OffTopicConfig:
+        if self.neighbours >= self.min_segments:
+            raise ValueError(f"neighbours ({self.neighbours}) must be below min_segments ({self.min_segments})")
+        return self
+
+
 class IngestConfig(Section):
     """Which quality flags make a record unusable (quarantined with the flag as reason)."""
 
@@ -67,9 +91,20 @@ class IngestConfig(Section):
         "non_english", "promo", "off_topic", "duplicate_id", "low_confidence",
     ])
     near_dup_threshold: float = Field(0.5, gt=0, le=1)
-    # off_topic is dropped when it would flag more than this share of the corpus (not its domain)
-    off_topic_max_share: float = Field(0.2, ge=0, le=1)
+    off_topic: OffTopicConfig = Field(default_factory=OffTopicConfig)
     max_text_chars: int = Field(200_000, ge=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_off_topic_key(cls, data: Any) -> Any:
+        """ingest.off_topic_max_share (before off_topic:) is off_topic.word_list_max_share."""
+        if isinstance(data, dict) and "off_topic_max_share" in data:
+            data = dict(data)
+            share = data.pop("off_topic_max_share")
+            section = data.get("off_topic") or {}
+            if isinstance(section, dict):
+                data["off_topic"] = {"word_list_max_share": share, **section}
+        return data
 
     @field_validator("quarantine_flags")
     @classmethod

@@ -1,7 +1,8 @@
 """The audit report of an ingest: audit.md, audit.html, audit.json and PNG plots.
 
 Plots: word (and, with a tokenizer, token) length histograms per style, confidence per
-style and per file, flag counts, quarantine reasons. Per file: the inferred schema (field,
+style and per file, flag counts, quarantine reasons. The off-topic section says which method
+ran and, for the corpus score, its figures and the lowest-scoring segments. Per file: the inferred schema (field,
 type, presence %, example), the role each field plays and the detected confidence scale.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from synth.errors import ConfigError
 from synth.experts import ExpertSet
 from synth.files import atomic_write_text
-from synth.ingest.base import FileReport, IngestResult
+from synth.ingest.base import FileReport, IngestResult, OffTopicReport
 from synth.ingest.clean import pii_engine, redact_pii
 from synth.ingest.langid import available as langid_available
 from synth.reports.html import Image, Section, Table, to_html, to_markdown
@@ -106,6 +107,21 @@ def _flags_section(result: IngestResult, summary: dict[str, Any], plots: dict[st
                                      "PII redacted in usable segments:", redactions])
 
 
+def _off_topic_section(report: OffTopicReport) -> Section:
+    """Which off_topic method ran; for the corpus score, its figures and the lowest scores."""
+    blocks: list[Any] = [f"Method: {report.method} (asked: {report.requested}); {report.flagged} record(s) "
+                         "flagged off_topic.", *report.notes]
+    if report.method == "corpus":
+        flagged = {(o.source_file, o.record_index) for o in report.outliers}
+        blocks.append(f"The {len(report.lowest)} lowest of {report.scored} scores:")
+        blocks.append(Table(["file", "record", "style", "score", "robust z", "off_topic", "text"],
+                            [[Path(o.source_file).name, o.record_index if o.record_index is not None else "",
+                              o.style or "", f"{o.score:.3f}", f"{o.z:.2f}",
+                              "yes" if (o.source_file, o.record_index) in flagged else "no", o.excerpt]
+                             for o in report.lowest]))
+    return Section("Off-topic", blocks)
+
+
 def _file_section(report: FileReport) -> Section:
     schema = report.schema_
     counts = f"{report.records} records: {report.usable} usable, {report.quarantined} quarantined."
@@ -139,6 +155,8 @@ def write_audit(result: IngestResult, out_dir: str | Path, *, experts: ExpertSet
         sections.append(Section("Errors", [Table(["error"], [[e] for e in result.errors])]))
     if result.notes:
         sections.append(Section("Corpus decisions", list(result.notes)))
+    if result.off_topic is not None:
+        sections.append(_off_topic_section(result.off_topic))
     sections += [_quarantine_section(result, summary, plots), _flags_section(result, summary, plots),
                  Section("Lengths", _image(plots, "lengths_words", "Words per usable segment, per style")
                          + (_image(plots, "lengths_tokens", f"Tokens per usable segment ({tokenizer})")

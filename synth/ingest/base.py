@@ -24,6 +24,31 @@ class FileReport(BaseModel):
     model_config = {"populate_by_name": True}
 
 
+class OffTopicOutlier(BaseModel):
+    """One record the corpus score quarantined as off_topic (synth.ingest.topic)."""
+
+    source_file: str
+    record_index: int | None
+    style: str | None
+    score: float  # mean cosine to its nearest neighbours in the run
+    z: float  # robust z of the score among the run's scored segments
+    excerpt: str
+
+
+class OffTopicReport(BaseModel):
+    """Which off_topic method ran, with what figures (the audit shows it)."""
+
+    method: str  # corpus | word_list | off
+    requested: str  # ingest.off_topic.method
+    scored: int = 0
+    median: float | None = None
+    mad: float | None = None  # scaled MAD (1.4826 x median absolute deviation)
+    lowest: list[OffTopicOutlier] = Field(default_factory=list)  # the lowest scores, flagged or not
+    outliers: list[OffTopicOutlier] = Field(default_factory=list)
+    flagged: int = 0  # records carrying off_topic after the decision
+    notes: list[str] = Field(default_factory=list)
+
+
 @dataclass
 class RecordStat:
     """What the audit plots need of every record, usable or not."""
@@ -43,6 +68,7 @@ class IngestResult:
     errors: list[str] = field(default_factory=list)
     stats: list[RecordStat] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # corpus-level decisions the audit reports
+    off_topic: OffTopicReport | None = None
 
     @property
     def records(self) -> int:
@@ -68,4 +94,5 @@ class IngestResult:
             "confidence_scales": {f.path: f.schema_.confidence_scale for f in self.files if f.schema_},
             "errors": list(self.errors),
             "notes": list(self.notes),
+            "off_topic": self.off_topic.model_dump(mode="json") if self.off_topic else None,
         }

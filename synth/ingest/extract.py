@@ -46,6 +46,7 @@ class Draft:
     field_path: str | None = None
     message: str = ""
     duplicate_of: dict[str, int] = field(default_factory=dict)  # flag -> index of kept draft
+    flag_messages: dict[str, str] = field(default_factory=dict)  # flag -> message with its figures
 
     def reject(self, reason: str, field_path: str | None, message: str) -> Draft:
         if self.reason is None:

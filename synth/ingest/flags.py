@@ -8,7 +8,8 @@ compare records through synth.text.minhash, never pairwise. The heuristics are d
 - promo: course/sponsor/subscribe/link-in-description talk (any strong cue).
 - off_topic: >= 25 words with fewer than 2% words from a psychology / mental-health /
   relationships lexicon, or more recording/weather chatter words (at least 3) than domain
-  words (e.g. a presenter fixing their lights and mic).
+  words (e.g. a presenter fixing their lights and mic). This is the fallback: by default
+  synth.ingest.topic replaces it with a score read from the run's own corpus.
 - crisis_content: suicide and self-harm terms (the record is kept; later stages take care).
 - transcript_artifacts / html_entities / pii: see synth.clean.
 """

@@ -24,6 +24,7 @@ from synth.ingest.extract import Draft, Extractor, excerpt
 from synth.ingest.flags import duplicate_id_keepers, duplicate_keepers
 from synth.ingest.readers import LoadedFile, Unreadable, discover, load_file
 from synth.ingest.schema import RECORDS_KEY, build_schema, normalise_field_map
+from synth.ingest.topic import decide_off_topic
 from synth.records import QUALITY_FLAGS, QuarantinedRecord, Segment, stable_id
 from synth.rundir import RunDir
 
@@ -51,7 +52,8 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
         drafts.extend(file_drafts)
     _resolve_sources(drafts)
     _corpus_flags(drafts, cfg)
-    result.notes.extend(gate_off_topic(drafts, cfg.off_topic_max_share))
+    result.off_topic = decide_off_topic(drafts, cfg.off_topic, experts)
+    result.notes.extend(result.off_topic.notes)
     _decide(drafts, cfg, result, progress)
     return result
 
@@ -110,26 +112,10 @@ def _corpus_flags(drafts: list[Draft], cfg: IngestConfig) -> None:
             drafts[order[position]].duplicate_of["duplicate_id"] = order[keeper]
 
 
-def gate_off_topic(drafts: list[Draft], max_share: float) -> list[str]:
-    """off_topic measures a corpus against a psychology / relationships word list. When it
-    flags more than `max_share` of the records with text, the list does not describe this
-    speaker (a creator who talks about cooking or money): the flag is dropped from every
-    record rather than quarantining the corpus, and the audit says so."""
-    with_text = [d for d in drafts if d.text]
-    flagged = [d for d in with_text if "off_topic" in d.flags]
-    if not with_text or len(flagged) <= max_share * len(with_text):
-        return []
-    for draft in flagged:
-        draft.flags.remove("off_topic")
-    return [f"off_topic not applied: the domain word list flagged {len(flagged)} of {len(with_text)} "
-            f"records ({len(flagged) / len(with_text):.0%} > ingest.off_topic_max_share "
-            f"{max_share:.0%}), so this corpus is about something else"]
-
-
 _FLAG_MESSAGES = {
     "non_english": "text does not read as English (few English function words)",
     "promo": "promotional talk (course, sponsor, subscribe, link in the description)",
-    "off_topic": "not about psychology, mental health or relationships",
+    "off_topic": "not about psychology, mental health or relationships (domain word list)",
     "empty_text": "nothing left after cleaning",
     "transcript_artifacts": "transcript artifacts ([Music], fillers, stutters)",
     "html_entities": "HTML entities in the text",
@@ -154,7 +140,7 @@ def _flag_message(flag: str, draft: Draft, drafts: list[Draft]) -> str:
         "low_confidence": f"confidence {draft.confidence} is below {draft.style}'s min_confidence "
                           f"{draft.min_confidence}",
     }
-    return messages.get(flag) or _FLAG_MESSAGES.get(flag, flag)
+    return draft.flag_messages.get(flag) or messages.get(flag) or _FLAG_MESSAGES.get(flag, flag)
 
 
 def _quarantine_reason(draft: Draft, cfg: IngestConfig) -> tuple[str | None, str | None]:
