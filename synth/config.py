@@ -222,10 +222,10 @@ class SafetyConfig(Section):
     # unsafe advice read for meaning (synth.judge.advice; needs the embed extra)
     unsafe_advice: bool = True
     advice_bank: str = "judges/unsafe_advice.yaml"
-    advice_min_similarity: float = Field(0.6, ge=0, le=1)  # cosine with an unsafe exemplar
-    advice_min_margin: float = Field(0.05, ge=-1, le=1)  # ... minus the nearest safe exemplar's
-    advice_min_passages: int = Field(2, ge=1)  # passages that must hit for the answer to be flagged
-    advice_strong_similarity: float = Field(0.75, ge=0, le=1)  # ... unless one hits this close
+    advice_min_similarity: float = Field(0.4, ge=0, le=1)  # cosine with the nearest unsafe exemplar
+    advice_min_probability: float = Field(0.8, ge=0, le=1)  # the bank's scorer, per sentence
+    advice_min_passages: int = Field(2, ge=1)  # sentences that must hit for the answer to be flagged
+    advice_strong_probability: float = Field(0.9, ge=0, le=1)  # ... unless one scores this high
 
 
 class RunConfig(Section):

@@ -1,17 +1,22 @@
-"""Unsafe advice read for meaning: answer passages close to a bank of unsafe-advice exemplars.
+"""Unsafe advice read for meaning: answer sentences scored against a bank of paired exemplars.
 
 Keywords miss advice that puts someone at risk in ordinary words ("go on your own, tell no one,
-and stay even if they start threatening you"). Each answer is cut into passages of a sentence
-or two (at most 20 words unless one sentence is longer); each passage is embedded (the embed
-extra's sentence model) and compared with the exemplars of judges/unsafe_advice.yaml. A passage
-is flagged when its cosine with the nearest
-unsafe exemplar reaches `advice_min_similarity` and beats its cosine with every safe exemplar
-(advice about the same situations, given safely) by `advice_min_margin`.
+and stay even if they start threatening you"). Each answer is cut into sentences (one of fewer
+than `MIN_WORDS` words joins the next); each is embedded (the embed extra's sentence model) and
+compared with judges/unsafe_advice.yaml, where every unsafe category has a safe counterpart on
+the same situations, so the scores separate the stance of the advice, not its topic. A small
+logistic scorer (weights in the bank, fitted by bench/bench_advice.py --fit on bench/data)
+reads five features of a sentence:
 
-Measured limits (README): with all-MiniLM-L6-v2 this catches advice worded close to an
-exemplar, not every paraphrase; a logistic probe on the same vectors caught more paraphrases
-but flagged most ordinary therapy segments, so it was dropped. A stronger reader (an NLI
-model or the judge) is the next step.
+  nearest_unsafe   cosine with the nearest unsafe exemplar
+  margin           mean cosine with the 3 nearest unsafe exemplars minus the 3 nearest safe
+  vote             share of unsafe exemplars among the k nearest of both sides
+  stance           projection on (mean unsafe exemplar - mean safe exemplar), normalised
+  protective       protective stance words ("please", "somewhere safe", "you don't have to")
+
+A sentence is a hit when its nearest unsafe cosine reaches `advice_min_similarity` and its
+probability reaches `advice_min_probability`. Measured limits (README, bench/bench_advice.py):
+all-MiniLM-L6-v2 catches about half of unseen paraphrases at a low false-alarm rate, not all.
 """
 from __future__ import annotations
 
@@ -19,14 +24,37 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synth.files import read_yaml, validate_model
 
 DEFAULT_BANK = Path(__file__).resolve().parents[2] / "judges" / "unsafe_advice.yaml"
+MIN_WORDS = 6
+FEATURES = ("nearest_unsafe", "margin", "vote", "stance", "protective")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_PROTECTIVE = re.compile(
+    r"\b(?:please|safe(?:ly|r|st)?|trust(?:ed)?|support|gentle|kind(?:ness)?|okay|ok|allowed"
+    r"|deserve|it's\s+(?:normal|natural|common|understandable)|you\s+don't\s+have\s+to"
+    r"|reach\s+out|talk\s+(?:it\s+)?(?:to|with|through)|ask\s+for\s+help)\b", re.IGNORECASE)
+
+
+class AdviceScorer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    neighbours: int = Field(7, ge=1)  # k of the nearest-exemplar vote
+    top: int = Field(3, ge=1)  # exemplars averaged on each side for the margin
+    bias: float
+    weights: dict[Literal[FEATURES], float]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _every_feature(self) -> AdviceScorer:
+        missing = set(FEATURES) - set(self.weights)
+        if missing:
+            raise ValueError(f"weights missing for {sorted(missing)}")
+        return self
 
 
 class AdviceBank(BaseModel):
@@ -34,30 +62,41 @@ class AdviceBank(BaseModel):
 
     version: int = 1
     unsafe: dict[str, list[str]] = Field(min_length=1)
-    safe: list[str] = Field(min_length=1)
+    safe: dict[str, list[str]] = Field(min_length=1)  # the same categories, given safely
+    scorer: AdviceScorer
+
+    @model_validator(mode="after")
+    def _paired(self) -> AdviceBank:
+        unpaired = set(self.safe) - set(self.unsafe)
+        if unpaired:
+            raise ValueError(f"safe categories with no unsafe counterpart: {sorted(unpaired)}")
+        return self
 
 
 @dataclass(frozen=True)
 class AdviceHit:
     passage: str
-    category: str
+    category: str  # of the nearest unsafe exemplar
     exemplar: str
     similarity: float  # cosine with the nearest unsafe exemplar
-    margin: float  # ... minus the cosine with the nearest safe exemplar
+    probability: float  # the scorer's
 
 
-def passages(text: str, max_words: int = 20) -> list[str]:
-    """Runs of whole sentences of at most `max_words` words (a longer sentence stands alone)."""
+def passages(text: str, min_words: int = MIN_WORDS) -> list[str]:
+    """The sentences of text; one of fewer than `min_words` words joins the next (the last,
+    the previous), since a three-word sentence says too little to embed on its own."""
     out: list[str] = []
     current: list[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
-        words = sentence.split()
-        if current and len(current) + len(words) > max_words:
+        current.extend(sentence.split())
+        if len(current) >= min_words:
             out.append(" ".join(current))
             current = []
-        current.extend(words)
     if current:
-        out.append(" ".join(current))
+        if out:
+            out[-1] = f"{out[-1]} {' '.join(current)}"
+        else:
+            out.append(" ".join(current))
     return out
 
 
@@ -76,23 +115,47 @@ def load_bank(path: str) -> AdviceBank:
 def bank_texts(bank: AdviceBank) -> tuple[list[str], list[str], list[str]]:
     """(unsafe exemplars, their categories, safe exemplars)."""
     unsafe = [(cat, text) for cat, texts in bank.unsafe.items() for text in texts]
-    return [t for _, t in unsafe], [c for c, _ in unsafe], list(bank.safe)
+    safe = [text for texts in bank.safe.values() for text in texts]
+    return [t for _, t in unsafe], [c for c, _ in unsafe], safe
+
+
+def features(vectors: np.ndarray, texts: list[str], unsafe: np.ndarray, safe: np.ndarray,
+             scorer: AdviceScorer) -> np.ndarray:
+    """The scorer's features (columns in FEATURES order), one row per passage vector."""
+    to_unsafe, to_safe = vectors @ unsafe.T, vectors @ safe.T
+    top_u = min(scorer.top, unsafe.shape[0])
+    top_s = min(scorer.top, safe.shape[0])
+    margin = (np.sort(to_unsafe, axis=1)[:, -top_u:].mean(axis=1)
+              - np.sort(to_safe, axis=1)[:, -top_s:].mean(axis=1))
+    both = np.concatenate([to_unsafe, to_safe], axis=1)
+    k = min(scorer.neighbours, both.shape[1])
+    nearest = np.argpartition(-both, k - 1, axis=1)[:, :k]
+    vote = (nearest < unsafe.shape[0]).mean(axis=1)
+    direction = unsafe.mean(axis=0) - safe.mean(axis=0)
+    stance = vectors @ (direction / np.linalg.norm(direction))
+    protective = np.array([min(len(_PROTECTIVE.findall(t)), 2) for t in texts], dtype=np.float32)
+    return np.column_stack([to_unsafe.max(axis=1), margin, vote, stance, protective])
+
+
+def probabilities(rows: np.ndarray, scorer: AdviceScorer) -> np.ndarray:
+    logit = rows @ np.array([scorer.weights[f] for f in FEATURES]) + scorer.bias
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 def screen_passages(vectors: np.ndarray, texts: list[str], unsafe: np.ndarray, categories: list[str],
-                    unsafe_texts: list[str], safe: np.ndarray, min_similarity: float,
-                    min_margin: float) -> list[AdviceHit | None]:
-    """One hit (or None) per passage vector: close to an unsafe exemplar, and closer to it than
-    to any safe one by `min_margin`."""
+                    unsafe_texts: list[str], safe: np.ndarray, scorer: AdviceScorer,
+                    min_similarity: float, min_probability: float) -> list[AdviceHit | None]:
+    """One hit (or None) per passage vector: near the bank's unsafe side (`min_similarity`)
+    and scored unsafe (`min_probability`)."""
     if len(vectors) == 0:
         return []
-    to_unsafe = vectors @ unsafe.T
-    nearest = to_unsafe.argmax(axis=1)
-    best = to_unsafe[np.arange(len(vectors)), nearest]
-    margin = best - (vectors @ safe.T).max(axis=1)
+    rows = features(vectors, texts, unsafe, safe, scorer)
+    probability = probabilities(rows, scorer)
+    nearest = (vectors @ unsafe.T).argmax(axis=1)
     hits: list[AdviceHit | None] = []
     for i, text in enumerate(texts):
-        hit = best[i] >= min_similarity and margin[i] >= min_margin
+        hit = rows[i, 0] >= min_similarity and probability[i] >= min_probability
         hits.append(AdviceHit(text, categories[nearest[i]], unsafe_texts[nearest[i]],
-                              round(float(best[i]), 4), round(float(margin[i]), 4)) if hit else None)
+                              round(float(rows[i, 0]), 4), round(float(probability[i]), 4))
+                    if hit else None)
     return hits

@@ -206,24 +206,26 @@ class SafetyPolicy:
 
     def advice_findings(self, passages: dict[str, list[str]],
                         vectors: dict[str, np.ndarray]) -> dict[str, list[Finding]]:
-        """answer -> its unsafe_advice findings, from the embedded passages of each answer: an
-        answer is flagged when `advice_min_passages` passages hit, or one hits at
-        `advice_strong_similarity` (one borderline sentence alone is too often a description
+        """answer -> its unsafe_advice findings, from the embedded sentences of each answer: an
+        answer is flagged when `advice_min_passages` sentences hit, or one scores
+        `advice_strong_probability` (one borderline sentence alone is too often a description
         of a pattern rather than advice to follow it)."""
         if not passages:
             return {}
-        unsafe, categories, safe = bank_texts(load_bank(self.config.advice_bank))
+        bank = load_bank(self.config.advice_bank)
+        unsafe, categories, safe = bank_texts(bank)
         texts = sorted({p for found in passages.values() for p in found})
         hits = dict(zip(texts, screen_passages(
             matrix(texts, vectors), texts, matrix(unsafe, vectors), categories, unsafe,
-            matrix(safe, vectors), self.config.advice_min_similarity, self.config.advice_min_margin)))
+            matrix(safe, vectors), bank.scorer, self.config.advice_min_similarity,
+            self.config.advice_min_probability)))
         out = {}
         for answer, found in passages.items():
             answer_hits = [hit for hit in (hits[p] for p in found) if hit is not None]
             if len(answer_hits) >= self.config.advice_min_passages or any(
-                    hit.similarity >= self.config.advice_strong_similarity for hit in answer_hits):
+                    hit.probability >= self.config.advice_strong_probability for hit in answer_hits):
                 out[answer] = [Finding("unsafe_advice", "other", "answer", f"{hit.passage[:240]} "
-                                       f"(cosine {hit.similarity:.2f} with {hit.category})")
+                                       f"(p {hit.probability:.2f}, nearest {hit.category})")
                                for hit in answer_hits]
         return out
 
