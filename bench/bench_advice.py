@@ -7,6 +7,7 @@ Sentence level (one sentence = one answer, a hit flags it, as tests/judge/test_a
             the bank's scorer is fitted on these (--fit prints new weights, rounded, to paste
             into judges/unsafe_advice.yaml, with a 5-fold cross-validated figure)
   holdout   bench/data/advice_holdout.yaml, written before any tuning, never fitted on
+  second    bench/data/advice_holdout_second.yaml, written by another hand, never shown to the tuner
   tests     the held-out sets of tests/judge/test_advice.py (UNSAFE, SAFE, *_FRESH)
 Answer level (the default policy: two hits, or one strong):
   the example corpus (configs/example.yaml inputs), the shared sample corpus (../shared/data/
@@ -130,13 +131,15 @@ def main() -> int:
     given = {} if args.min_probability is None else {"advice_min_probability": args.min_probability}
     policy = SafetyPolicy.from_config(SafetyConfig(**given))
     one = SafetyPolicy.from_config(SafetyConfig(**given, advice_min_passages=1))  # one sentence decides
-    tune, holdout = (read_yaml(ROOT / "bench" / "data" / f) for f in ("advice_tune.yaml", "advice_holdout.yaml"))
+    tune, holdout, second = (read_yaml(ROOT / "bench" / "data" / f) for f in
+                             ("advice_tune.yaml", "advice_holdout.yaml", "advice_holdout_second.yaml"))
     if args.fit:
         fit(policy, tune, cache)
         return 0
     print("sentence level (a hit flags the sentence):")
     sentence_level(one, {f"tune {k} (fitted)": v for k, v in tune.items()}, cache)
     sentence_level(one, {f"holdout {k}": v for k, v in holdout.items()}, cache)
+    sentence_level(one, {f"second holdout {k}": v for k, v in second.items()}, cache)
     sentence_level(one, {f"tests {k}": v for k, v in test_sets().items()}, cache)
     print("answer level (default policy):")
     example = read_yaml(ROOT / "configs" / "example.yaml")["inputs"]

@@ -79,7 +79,7 @@ def quality(rows: list[dict], cache: NpzCache) -> None:
         print(f"  true pairs failing {name}: {failed:.1%}")
 
 
-def speed(rows: list[dict], pairs: int) -> None:
+def speed(rows: list[dict], pairs: int, advice: bool = True) -> None:
     rng = random.Random(0)
     answers = sorted({r["answer"] for r in rows})
     questions = sorted({r["question"] for r in rows})
@@ -87,13 +87,14 @@ def speed(rows: list[dict], pairs: int) -> None:
     questions = rng.sample(questions, min(len(questions), 800))
     items = [(rng.choice(questions), a) for a in answers for _ in range(3)][:pairs]
     distinct = len({t for item in items for t in item})
-    policy = SafetyPolicy.from_config(SafetyConfig())
+    policy = SafetyPolicy.from_config(SafetyConfig(unsafe_advice=advice))
     run_checks(items[:2], ChecksConfig(), policy)  # load the model outside the timing
     start, cpu = time.perf_counter(), time.process_time()
     run_checks(items, ChecksConfig(), policy)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     load = os.getloadavg()[0]
-    print(f"speed: {len(items)} pairs, {distinct} distinct texts, cold: {elapsed:.1f} s wall, "
+    label = "speed" if advice else "speed (no unsafe-advice screen)"
+    print(f"{label}: {len(items)} pairs, {distinct} distinct texts, cold: {elapsed:.1f} s wall, "
           f"{len(items) / elapsed:.1f} pairs/s; CPU {cpu:.1f} s (all threads), i.e. "
           f"{len(items) / (cpu / 2):.1f} pairs/s if both cores were ours; load average {load:.1f}")
 
@@ -105,12 +106,16 @@ def main() -> None:
     parser.add_argument("--speed-pairs", type=int, default=6000)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--without-advice", action="store_true",
+                        help="speed also without the unsafe-advice screen (its sentences are half the encoding)")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.dev.read_text(encoding="utf-8").splitlines() if line]
     if not args.skip_quality:
         quality(rows, NpzCache(args.cache))
     if not args.skip_speed:
         speed(rows, args.speed_pairs)
+        if args.without_advice:
+            speed(rows, args.speed_pairs, advice=False)
 
 
 if __name__ == "__main__":
