@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TypeVar
 
 from synth.config import RunConfig
-from synth.files import read_jsonl
 from synth.generate.sets import selected_generations, set_id
-from synth.records import CuratedPair, ExcludedPair, JudgedPair, Pair, Segment
+from synth.generate.stale import REASON as STALE
+from synth.generate.stale import segment_texts, stale_detail
+from synth.records import CuratedPair, ExcludedPair, JudgedPair, Pair
 from synth.rundir import RunDir
 
 P = TypeVar("P", JudgedPair, CuratedPair)
@@ -50,8 +51,7 @@ class _Rule:
 
     def __init__(self, config: RunConfig, run: RunDir, versioned: bool):
         self.chosen = selected_generations(config, run) if versioned else None
-        self.texts = {s.segment_id: s.text for s in read_jsonl(run.segments, Segment)} \
-            if run.segments.exists() else None
+        self.texts = segment_texts(run)
 
     def exclusion(self, pair: Pair) -> ExcludedPair | None:
         """Why `pair` is out (other_generation, stale_segment), or None when it stays."""
@@ -59,9 +59,7 @@ class _Rule:
             return ExcludedPair(pair_id=pair.pair_id, expert=pair.expert, reason="other_generation",
                                 detail=f"generation set {set_id(pair)} is not selected "
                                        "(curate.generations)")
-        if self.texts is not None and self.texts.get(pair.segment_id) != pair.answer:
-            why = "is gone" if pair.segment_id not in self.texts else "text changed"
-            return ExcludedPair(pair_id=pair.pair_id, expert=pair.expert, reason="stale_segment",
-                                detail=f"segment {pair.segment_id} {why} since the pair was "
-                                       "generated (re-ingest); rerun synth generate")
+        detail = stale_detail(pair, self.texts)
+        if detail is not None:
+            return ExcludedPair(pair_id=pair.pair_id, expert=pair.expert, reason=STALE, detail=detail)
         return None

@@ -4,6 +4,7 @@ stored judgments with no judge call.
 
 Named reasons (JudgedPair.reasons):
   not_judged:<why>              no judgment (budget exhausted, judge stopped)
+  stale_segment                 the segment changed since generation: not judged (synth.generate.stale)
   judge_failed:<reason>         the judge call failed (timeout, validation_failed, refusal, ...)
   below_threshold:<criterion>   a criterion scored under its threshold
   check_failed:<check>          a required automated check failed

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from synth.config import JudgeConfig, RunConfig
+from synth.config import RunConfig
 from synth.errors import ConfigError
 from synth.experts import ExpertSet, load_experts
+from synth.hashing import content_hash, file_hash
 from synth.judge.accept import Decision
 from synth.judge.checks import PairChecks
-from synth.judge.offline import OFFLINE_MODEL, unsupported
+from synth.judge.offline import OFFLINE_HEURISTICS, OFFLINE_MODEL, unsupported
 from synth.judge.rubric import Rubric, check_expert_names, load_rubric
 from synth.judge.safety import SafetyPolicy
 from synth.judge.store import JudgmentStore
@@ -17,8 +18,26 @@ from synth.records import JudgedPair, Judgment, Pair
 from synth.rundir import RunDir
 
 
-def judge_model_name(judge: JudgeConfig) -> str:
-    return OFFLINE_MODEL if judge.provider == "offline" else judge.model
+def judge_model_name(config: RunConfig) -> str:
+    """The judge's name in judgments.sqlite. A model judge reads only the pair, so its name is
+    the model's. The offline judge's scores are made from the automated checks, so its name
+    carries their fingerprint: after a change to the checks (their config, the safety policy,
+    the advice bank, the encoder or the heuristics), the stored offline scores are stale and
+    are made again, never reused."""
+    if config.judge.provider != "offline":
+        return config.judge.model
+    return f"{OFFLINE_MODEL}+checks-{checks_fingerprint(config)}"
+
+
+def checks_fingerprint(config: RunConfig) -> str:
+    from synth.judge.advice import bank_path
+    from synth.text import embeddings
+    from synth.text.encoder import EXPORT_RECIPE
+
+    bank = bank_path(config.safety.advice_bank)
+    parts = [OFFLINE_HEURISTICS, embeddings.ENCODER_ID, EXPORT_RECIPE, config.checks.model_dump_json(),
+             config.safety.model_dump_json(), file_hash(bank) if bank.exists() else "no bank"]
+    return content_hash("\x1f".join(parts))[:8]
 
 
 @dataclass
@@ -45,7 +64,7 @@ class JudgeContext:
                               file=rubric.path, key="criteria")
         policy = SafetyPolicy.from_config(config.safety)
         return cls(config, run, rubric, experts, policy, JudgmentStore(run.judgments_db),
-                   judge_model_name(config.judge), progress)
+                   judge_model_name(config), progress)
 
 
 @dataclass
@@ -76,6 +95,7 @@ class JudgeStats:
     cached: int = 0
     failed: int = 0
     not_judged: int = 0
+    stale_segment: int = 0  # pairs whose segment changed since generation: not judged, not paid for
     revised: int = 0
     revise_requests: int = 0
     spend_usd: float = 0.0

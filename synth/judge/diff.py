@@ -71,7 +71,7 @@ def judge_diff(config: RunConfig, run: RunDir, pairs: list[Pair], old_path: str 
     old, new = load_rubric(old_path), load_rubric(new_path)
     experts = load_experts(config.resolve(config.experts))
     policy = SafetyPolicy.from_config(config.safety)
-    model = judge_model_name(config.judge)
+    model = judge_model_name(config)
     diff = JudgeDiff(old=_ref(old), new=_ref(new), judge_model=model, same_judgments=old.hash == new.hash)
     with JudgmentStore(run.judgments_db) as store:
         ctx = JudgeContext(config, run, new, experts, policy, store, model, progress=False)

@@ -15,6 +15,7 @@ from synth.text.concepts import concept_counts, repeated_concepts
 from synth.text.lexicon import Lexicon, load_lexicon
 
 OFFLINE_MODEL = "offline"
+OFFLINE_HEURISTICS = "2"  # bump when a heuristic below changes what it scores
 PREFIX = "heuristic (offline judge, no model):"
 _SIM_BANDS = (0.15, 0.25, 0.35, 0.5)  # cosine -> 1..5
 _OVERLAP_BANDS = (0.05, 0.15, 0.3, 0.5)  # content-word share -> 1..5

@@ -34,7 +34,7 @@ def write_judge_report(run: RunDir, judged: list[JudgedPair], summary: dict[str,
 
 def _overview(summary: dict[str, Any]) -> str:
     keys = ("judge_model", "rubric_hash", "pairs", "accepted", "rejected", "judge_requests", "calls",
-            "cached", "failed", "not_judged", "revise_requests", "revised", "spend_usd")
+            "cached", "failed", "not_judged", "stale_segment", "revise_requests", "revised", "spend_usd")
     rows = [[esc(k.replace("_", " ")), esc(summary.get(k, ""))] for k in keys]
     note = ("<p>judge requests: pairs sent to the judge in this run (0 when every judgment was "
             "current); calls: HTTP requests sent (retries and re-asks included).</p>")

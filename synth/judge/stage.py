@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from synth.config import RunConfig
 from synth.errors import BudgetExceeded
 from synth.files import write_jsonl
+from synth.generate.stale import REASON as STALE
+from synth.generate.stale import segment_texts, stale_detail
 from synth.judge.accept import decide
 from synth.judge.base import JudgeContext, JudgeStats, PairState
 from synth.judge.checks import run_checks
@@ -54,15 +56,21 @@ class JudgeResult(list[JudgedPair]):
 
 
 def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bool = True) -> JudgeResult:
-    """Judge every stale pair, decide acceptance, revise what is fixable, write judged.jsonl."""
+    """Judge every stale pair, decide acceptance, revise what is fixable, write judged.jsonl.
+    A pair whose segment changed since generation (stale_segment) is not judged or paid for."""
     ctx = JudgeContext.open(config, run, progress)
     pairs = unique_pairs(pairs)
-    ctx.pool = [(p.question, p.answer) for p in pairs]  # alignment is scored against the run
+    texts = segment_texts(run)
+    outdated = {p.pair_id for p in pairs if stale_detail(p, texts) is not None}
+    current = [p for p in pairs if p.pair_id not in outdated]
+    ctx.pool = [(p.question, p.answer) for p in current]  # alignment is scored against the run
     try:
-        states, stats = asyncio.run(_judge_and_revise(ctx, pairs))
+        states, stats = asyncio.run(_judge_and_revise(ctx, current))
     finally:
         ctx.store.close()
-    judged = [states[root_id(p)].judged_pair() for p in pairs]
+    stats.stale_segment = len(outdated)
+    judged = [JudgedPair(pair=p, accepted=False, reasons=[STALE]) if p.pair_id in outdated
+              else states[root_id(p)].judged_pair() for p in pairs]
     write_jsonl(run.judged, judged)
     result = JudgeResult(judged, stats, ctx)
     write_judge_report(run, judged, result.summary())

@@ -7,10 +7,10 @@ import sqlite3
 import pytest
 from judge_fixture import ScriptedJudge, judge_config, make_pair, make_pairs, marker_of, setup_run
 
-from synth.files import read_jsonl
+from synth.files import read_jsonl, write_jsonl
 from synth.judge.revise import root_id
 from synth.judge.stage import run_judge
-from synth.records import JudgedPair
+from synth.records import JudgedPair, Segment
 from synth.text import embeddings
 
 CRISIS_WITH_LINE = (
@@ -113,7 +113,7 @@ def test_offline_judge_is_transparent_and_applies_the_same_policy(tmp_path):
         else:
             assert not set(expected) - set(judged[i].reasons) and not judged[i].accepted, i
     for j in judged.values():
-        assert j.judgment.judge_model == "offline" and j.judgment.status == "ok"
+        assert j.judgment.judge_model.startswith("offline+checks-") and j.judgment.status == "ok"
         assert all(s.rationale.startswith("heuristic (offline judge, no model):")
                    for s in j.judgment.scores.values())
     assert "no embeddings installed" in judged[0].judgment.scores["alignment"].rationale
@@ -137,3 +137,40 @@ def test_offline_alignment_uses_embeddings_when_installed(tmp_path, monkeypatch)
     assert "embedding cosine" in judged[0].judgment.scores["alignment"].rationale
     sim = next(c for c in judged[0].checks if c.name == "alignment")
     assert not sim.skipped and sim.score is not None and sim.score > 0.2
+
+
+def test_offline_scores_are_made_again_after_a_change_to_the_checks(tmp_path):
+    """The offline judge's scores come from the checks, so a change to them (here a threshold)
+    makes its stored scores stale; with nothing changed, a rerun reuses every score."""
+    pairs = make_pairs(4)
+    config = judge_config(tmp_path / "run", None)
+    run = setup_run(config, pairs)
+    first = run_judge(config, run, pairs, progress=False).summary()
+    again = run_judge(config, run, pairs, progress=False).summary()
+    changed = judge_config(tmp_path / "run", None, **{"checks.min_overlap": 0.3})
+    after = run_judge(changed, run, pairs, progress=False).summary()
+    assert first["judge_requests"] >= len(pairs) and again["judge_requests"] == 0  # (+ revisions)
+    assert after["judge_requests"] >= len(pairs)
+    assert after["judge_model"] != first["judge_model"]
+
+
+def test_pairs_whose_segment_changed_are_not_judged_or_paid_for(tmp_path):
+    """A re-ingest after generation changed one segment's text and removed another: those two
+    pairs go to judged.jsonl as stale_segment without a judge request; the rest are judged."""
+    pairs = make_pairs(4)
+    config = judge_config(tmp_path / "run", None)
+    run = setup_run(config, pairs)
+    texts = {p.segment_id: p.answer for p in pairs}
+    texts[pairs[0].segment_id] = pairs[0].answer + " (fixed transcript)"
+    del texts[pairs[1].segment_id]
+    segments = [Segment(segment_id=sid, source_file="f.json", record_index=i, source_id="v", style="practical",
+                        raw_style="practical", text=text, original_text=text) for i, (sid, text) in
+                enumerate(texts.items())]
+    write_jsonl(run.segments, segments)
+    summary = run_judge(config, run, pairs, progress=False).summary()
+    judged = {root_id(j.pair): j for j in read_jsonl(run.judged, JudgedPair)}  # revisions keep the root
+    assert summary["stale_segment"] == 2 and summary["judge_requests"] >= 2
+    for stale in pairs[:2]:
+        assert judged[stale.pair_id].reasons == ["stale_segment"] and judged[stale.pair_id].judgment is None
+    assert all(judged[p.pair_id].judgment is not None for p in pairs[2:])
+    assert set(judged) == {p.pair_id for p in pairs}  # nothing lost
