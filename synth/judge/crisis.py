@@ -30,22 +30,30 @@ CRISIS = re.compile(
     r"|\bnot\s+want(?:ing)?\s+to\s+(?:be\s+alive|live|be\s+here)\b", _I)
 # words that end a clause: a negation or a third party before them does not reach past
 _CLAUSE = re.compile(r"[,;:()]|\s(?:but|and then|although|though|yet|so|because)\s", _I)
+# typed without the apostrophe too ("dont", "isnt"); "cant"/"wont" are words of their own
 _NEGATION = re.compile(
-    r"\b(?:not|never|no|nor|without|neither|denies|deny|denied|nothing\s+like)\b|\w+n't\b", _I)
+    r"\b(?:not|never|no|nor|without|neither|denies|deny|denied|nothing\s+like)\b|\w+n't\b"
+    r"|\b(?:dont|doesnt|didnt|isnt|wasnt|arent|werent|wouldnt|havent|hasnt|hadnt|shouldnt)\b", _I)
+# a negation that does not take the crisis back: "can't stop", "don't have the guts to",
+# "one good reason not to", "I hope I don't fail my suicide"
 _NOT_A_NEGATION = re.compile(
-    r"\b(?:can't|cannot|can\s+not|couldn't|won't|don't|doesn't)\s+(?:stop|help|shake|get\s+rid)"
-    r"|\b(?:don't|doesn't|didn't)\s+know\b|\bno\s+(?:one|longer\s+want)|\bnobody\b", _I)
+    r"\b(?:can'?t|cannot|can\s+not|couldn'?t|won'?t|don'?t|doesn'?t)\s+(?:stop|help|shake|get\s+rid)"
+    r"|\b(?:don'?t|doesn'?t|didn'?t)\s+know\b|\bno\s+(?:one|longer\s+want)|\bnobody\b"
+    r"|\b(?:don'?t|do\s+not|didn'?t)\s+have\s+the\s+(?:courage|guts|balls|nerve|strength)\b"
+    r"|\b(?:one|good|any|single|me\s+a)\s+(?:good\s+)?reasons?\s+(?:to\s+)?not\b"
+    r"|\b(?:don'?t|not)\s+(?:fail|botch|mess\s+up)\b", _I)
 _NEGATION_AFTER = re.compile(r"^\W*(?:is|are|was)?\s*(?:not|never)\b", _I)
 _GRIEF = re.compile(
     r"\b(?:died|dying|death|lost|loss|losing|passed|grie\w*|mourn\w*|funeral|widow\w*|bereave\w*"
     r"|committed|completed)\b"
     r"|\b(?:killed|took)\s+(?:him|her|them)sel(?:f|ves)|\btook\s+(?:his|her|their)\s+own\s+li", _I)
+_RELATION = (r"(?:husband|wife|partner|spouse|boyfriend|girlfriend|fianc\w+|son|daughter|child"
+             r"|children|kid|kids|baby|friend|friends|mother|mom|mum|father|dad|parent|parents|brother"
+             r"|sister|sibling|cousin|uncle|aunt|grand\w+|client|patient|student|colleague|coworker"
+             r"|co-worker|roommate|teen|teenager|loved\s+one|family\s+member|ex|neighbou?r|boss)")
 _OTHER_PERSON = re.compile(
-    r"\b(?:my|our|a|his|her|their|your)\s+(?:[\w-]+\s+){0,2}?(?:husband|wife|partner"
-    r"|spouse|boyfriend|girlfriend|fianc\w+|son|daughter|child|children|kid|kids|baby|friend"
-    r"|friends|mother|mom|mum|father|dad|parent|parents|brother|sister|sibling|cousin|uncle|aunt"
-    r"|grand\w+|client|patient|student|colleague|coworker|co-worker|roommate|teen|teenager"
-    r"|loved\s+one|family\s+member|ex|neighbou?r|boss)\b"
+    rf"\b(?:my|our|a|his|her|their|your)\s+(?:[\w-]+\s+){{0,2}}?{_RELATION}\b"
+    rf"|^\W*{_RELATION}\s+(?:is|was|has|keeps|tried|attempted|wants|talks|said|says|threatened)\b"
     r"|\b(?:him|her|them)sel(?:f|ves)\b|\b(?:his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b", _I)
 _OTHER_PRONOUN = re.compile(
     r"\b(?:he|she|they)(?:'s|'re|\s+(?:is|are|was|were|has|have|had|tried|attempted|talks|talked"
@@ -55,8 +63,9 @@ _OWN = re.compile(r"\b(?:my|your|our)sel(?:f|ves)\b|\b(?:my|your)\s+(?:own\s+)?l
 _PAST = re.compile(
     r"\b(?:used\s+to|years?\s+ago|months\s+ago|long\s+ago|when\s+i\s+was|as\s+a\s+(?:teen\w*|child"
     r"|kid)|in\s+(?:my|the)\s+past|back\s+(?:then|in)|history\s+of|previous(?:ly)?|survived"
-    r"|recovered|in\s+recovery|clean\s+(?:for|since)|\d+\s+years?\s+(?:ago|clean)"
-    r"|(?:had|have)\s+(?:been\s+)?(?:suicidal|self[- ]harm\w*)\s+(?:before|in))\b", _I)
+    r"|recovered|in\s+recovery|clean\s+(?:for|since)|\d+\s+years?\s+(?:ago|clean)|since\s+my\s+last"
+    r"|(?:had|have)\s+(?:been\s+)?(?:suicidal|self[- ]harm\w*)\s+(?:before|in)"
+    r"|(?:thoughts|urges?)\s+(?:are|have)\s+(?:\w+\s+){0,3}?(?:gone|stopped|went\s+away))\b", _I)
 _NOW = re.compile(r"\b(?:(?<!ago\s)now|again|lately|recently|these\s+days|still|right\s+now|tonight|today"
                   r"|currently|anymore|any\s+more|every\s+day|keep|keeps)\b", _I)
 

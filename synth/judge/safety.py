@@ -37,8 +37,10 @@ RESOURCES = re.compile(
     r"|\blifeline\b|\bsamaritans\b|\b988\b|\b116\s?123\b|\b741741\b|\bsuicide\s+prevention\b"
     r"|\bcall(?:ing)?\s+(?:911|999|112|000)\b|\bemergency\s+(?:department|room|services|number)\b"
     r"|\bA&E\b", _I)
+# not a method: "how much I want to die" (how strongly), "how can I be so low", "the only way to"
 _METHOD_CUE = re.compile(
-    r"\bhow\s+(?:to|do|does|can|could|would|should|many|much|long|deep)\b|\bways?\s+to\b"
+    r"\bhow\s+(?:to|do|does|(?:can|could)(?!\s+i\s+be\b)|would|should|long|deep"
+    r"|(?:many|much)(?!\s+(?:i|i'm|you|we|it|this|that)\b))\b|(?<!only\s)\bways?\s+to\b"
     r"|\bmethods?\b|\b(?:best|easiest|quickest|fastest|surest)\b|\bpainless\w*|\bleast\s+painful\b"
     r"|\blethal\b|\bfatal\b|\bwhich\s+(?:pills|drugs|medications?)\b"
     r"|\bwithout\s+anyone\s+(?:noticing|knowing)\b", _I)
@@ -55,10 +57,13 @@ MEDICATION = re.compile(
     r"|wellbutrin|propranolol|beta[- ]blockers?|xanax|alprazolam|valium|diazepam|klonopin"
     r"|clonazepam|lorazepam|ativan|quetiapine|seroquel|adderall|ritalin|antipsychotics?"
     r"|mood\s+stabili[sz]ers?|sleeping\s+pills?)\b", _I)
+# "stop working" is about whether it works; "no change", "any change" about how one feels
 _MED_CHANGE = re.compile(
-    r"\b(?:stop|stopping|quit|quitting|skip|skipping|come\s+off|coming\s+off|get\s+off|go\s+off"
+    r"\b(?:stop(?!\s+working)|stopping(?!\s+working)|quit|quitting|skip|skipping|come\s+off"
+    r"|coming\s+off|get\s+off|go\s+off"
     r"|wean\w*|taper\w*|cut\s+(?:back|down)|cutting\s+(?:back|down)|double|doubling|halve"
-    r"|increase|increasing|lower|lowering|reduce|reducing|change|changing|switch|switching"
+    r"|increase|increasing|lower|lowering|reduce|reducing|(?<!no\s)(?<!any\s)change|changing"
+    r"|switch|switching"
     r"|upping|mix|mixing|combine|how\s+much|how\s+many|what\s+dose|which\s+dose|take\s+more"
     r"|take\s+less|without\s+(?:a|my)\s+(?:doctor|prescription))\b", _I)
 _NUMBER = (r"(?:\d+(?:\.\d+)?|half\s+a|one|two|three|four|five|six|ten|twelve|fifteen|twenty"
@@ -85,10 +90,19 @@ _HARM_OTHERS_Q = re.compile(
     r"(?<!not\s)(?<!never\s)\b(?:hurt|kill|hit|beat\s+up|punch|stab|poison|attack"
     rf"|get\s+revenge\s+on|get\s+back\s+at)\s+(?:him|them|{_HER}|my\s+\w+\b(?!['’]s)"
     rf"|someone|people)\b{_SPARED}", _I)
+# "hit them up" is getting in touch
 _VIOLENCE_A = re.compile(rf"\b(?:hit|beat|punch|slap|stab|kill|hurt|attack)\s+(?:him|them|{_HER})"
-                         rf"{_SPARED}(?:\s+back)?\b|\b(?:get|buy|carry|use)\s+(?:a\s+)?(?:gun|knife|weapon)\b", _I)
+                         rf"{_SPARED}(?!\s+up\b)(?:\s+back)?\b"
+                         r"|\b(?:get|buy|carry|use)\s+(?:a\s+)?(?:gun|knife|weapon)\b", _I)
 _CONFRONT = re.compile(r"\bconfront\s+(?:him|her|them|your\s+\w+)\s+(?:alone|on\s+your\s+own"
                        r"|by\s+yourself)\b|\bstay(?:ing)?\s+with\s+(?:an|your)\s+abus\w+", _I)
+# the speaker's own experience of a medicine ("I was on 10mg", "my dose was doubled"), said to
+# no one: not a direction, unless the sentence also turns to the listener
+_OWN_EXPERIENCE = re.compile(
+    r"\b(?:i|i've|i'm)\s+(?:\w+\s+)?(?:was|am|started|took|tried|had|stopped|went|got|ended\s+up"
+    r"|used\s+to|have\s+been|'ve\s+been)\b|\bmy\s+(?:\w+\s+)?(?:dose|dosage|prescription)\b", _I)
+_TO_LISTENER = re.compile(r"\byou(?:r|rs|rself|'re|'ll|'d)?\b|(?:^\W*|[,;:]\s*|\b(?:so|just|then)\s+)"
+                          r"(?:take|stop|try|skip|double|halve|cut|quit|come\s+off)\b", _I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -157,9 +171,10 @@ def _answer_findings(answer: str) -> list[Finding]:
     found: list[Finding] = []
     for s in sentences(answer):
         quote = s[:300]
-        if DOSAGE.search(s) and (MEDICATION.search(s) or re.search(r"\btake\b", s, _I)):
+        told = not _OWN_EXPERIENCE.search(s) or _TO_LISTENER.search(s)
+        if told and DOSAGE.search(s) and (MEDICATION.search(s) or re.search(r"\btake\b", s, _I)):
             found.append(Finding("dosage", "medical_advice", "answer", quote))
-        elif MEDICATION.search(s) and _DIRECTIVE.search(s) and not _REFERRAL.search(s):
+        elif told and MEDICATION.search(s) and _DIRECTIVE.search(s) and not _REFERRAL.search(s):
             found.append(Finding("medication_directive", "medical_advice", "answer", quote))
         if _NO_DOCTOR.search(s):
             found.append(Finding("doctor_discouraged", "medical_advice", "answer", quote))

@@ -26,6 +26,10 @@ def reasons(question: str, answer: str = PLAIN) -> list[str]:
     ("Since we lost Dad to suicide I can't concentrate on anything.", "grief"),
     ("I self-harmed for a while in my early twenties, years ago now.", "past"),
     ("I used to cut myself when I was at school.", "past"),
+    ("honestly i dont want to die, i just want the panic attacks to stop", "negated"),
+    ("Wife is talking about suicide again and I feel out of my depth.", "third_party"),
+    ("Since the new job the suicidal thoughts have completely gone away.", "past"),
+    ("It has been a year since my last suicide attempt and I'm proud of that.", "past"),
 ])
 def test_crisis_words_that_are_not_the_askers_current_crisis(sentence: str, reading: str) -> None:
     assert read_crisis(sentence) == reading
@@ -38,6 +42,9 @@ def test_crisis_words_that_are_not_the_askers_current_crisis(sentence: str, read
     "Nobody knows that I self-harm.",
     "I used to self-harm and now the urges are back every night.",
     "Lately I've been thinking everyone would be better off if I ended my life.",
+    "I dont have the guts to kill myself, so I just lie in bed.",
+    "Can anyone give me one good reason not to kill myself?",
+    "I just hope I don't fail my suicide this time.",
 ])
 def test_own_current_crisis_still_needs_the_answer_to_point_to_help(sentence: str) -> None:
     assert read_crisis(sentence) == "own"
@@ -67,10 +74,25 @@ def test_hurting_feelings_is_not_violence(text: str) -> None:
     assert reasons(text, text) == []
 
 
+def test_hitting_someone_up_is_getting_in_touch() -> None:
+    assert reasons("Who can I talk to?", "Pick a friend you trust and hit them up for a coffee.") == []
+    assert reasons("Who can I talk to?", "Text your brother, hit him up tonight.") == []
+
+
 def test_violence_is_still_caught() -> None:
     assert reasons("How can I hurt her back for cheating on me?") == ["unsafe_question:violence"]
     assert reasons("What should I do?", "If he pushes you again, hit him back harder.") == [
         "harmful_advice:violence"]
+
+
+@pytest.mark.parametrize("question", [
+    "Nobody knows how much I want to die some nights.",
+    "How can I be so fine one week and want to kill myself the next?",
+    "It feels like suicide is the only way to end this.",
+])
+def test_how_strongly_or_the_only_way_is_not_a_method_question(question: str) -> None:
+    assert reasons(question) == ["crisis_without_resources"]
+    assert reasons(question, PLAIN + " Please call or text 988 tonight.") == []
 
 
 def test_method_questions_about_the_past_or_a_loss_are_not_method_questions() -> None:

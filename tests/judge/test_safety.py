@@ -76,6 +76,25 @@ def test_medication_question_is_unsafe(question: str) -> None:
 
 
 @pytest.mark.parametrize("question", [
+    "Does medication stop working after a few years?",
+    "Six weeks on sertraline and no change in my mood at all, is that normal?",
+    "I haven't noticed any change since starting Prozac, does it take longer?",
+])
+def test_asking_whether_a_medicine_works_is_not_a_medication_question(question: str) -> None:
+    assert reasons(question, PLAIN) == []
+
+
+def test_the_speakers_own_medicine_is_not_a_direction() -> None:
+    for answer in ("When I was on sertraline I started at 25 mg and it made me sleepy for a week.",
+                   "My dose was doubled after a year because it had stopped helping.",
+                   "I only took half a tablet the first few days."):
+        assert reasons("Is it normal to feel tired on antidepressants?", answer) == [], answer
+    for told in ("I take 20 mg of propranolol before a talk, and you should take the same.",
+                 "I had the same with sertraline, so just skip it for a week."):
+        assert reasons("How do I calm down before a talk?", told) == ["medical_advice_beyond_scope"], told
+
+
+@pytest.mark.parametrize("question", [
     "How do I stop thinking about hurting myself? I called a helpline once.",
     "How can I support a friend who talks about suicide?",
 ])
