@@ -180,3 +180,16 @@ def test_the_shipped_bank_loads_strictly(tmp_path) -> None:
     partial.write_text("unsafe: {x: [a]}\nsafe: {x: [b]}\nscorer: {bias: 0, weights: {vote: 1}}\n")
     with pytest.raises(SynthError, match="missing"):
         load_bank(str(partial))
+
+
+def test_a_transcript_without_punctuation_is_read_to_the_end() -> None:
+    """Auto-captions often have no sentence ends: the risky advice after 250 words of ordinary
+    talk is read in windows, not cut off at the encoder's token limit or diluted in one run."""
+    ordinary = ("so today I want to talk about how we carry the things that happened to us and how "
+                "the body keeps track of it even when the mind would rather move on and that is "
+                "normal it is what bodies do ") * 6
+    risky = RISKY.replace(".", "").replace(",", "").lower()
+    answer = ordinary + risky
+    assert "." not in answer and len(answer.split()) > 250
+    assert all(len(p.split()) <= 40 for p in passages(answer))
+    assert unsafe_passages(answer, POLICY), "the risky part of an unpunctuated transcript was not read"
