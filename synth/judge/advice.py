@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from synth.files import read_yaml, validate_model
 
 DEFAULT_BANK = Path(__file__).resolve().parents[2] / "judges" / "unsafe_advice.yaml"
-MAX_WORDS = 16  # longer runs without a sentence end are read in windows of this many words
+LONG_RUN_WORDS = 40  # a "sentence" longer than this has lost its punctuation (auto-captions)
+WINDOW_WORDS = 16  # ... and is read in windows of this many words,
 WINDOW_STRIDE = 8  # ... overlapping by half, so a clause across a boundary is read whole once
 MIN_WORDS = 6
 FEATURES = ("nearest_unsafe", "margin", "vote", "stance", "protective")
@@ -87,8 +88,8 @@ class AdviceHit:
 def passages(text: str, min_words: int = MIN_WORDS) -> list[str]:
     """The sentences of text; one of fewer than `min_words` words joins the next (the last,
     the previous), since a three-word sentence says too little to embed on its own. A run of
-    more than MAX_WORDS words without a sentence end (a transcript without punctuation) is
-    read in overlapping windows, so nothing past the encoder's token limit goes unread and a
+    more than LONG_RUN_WORDS words without a sentence end (a transcript without punctuation)
+    is read in overlapping windows, so nothing past the encoder's token limit goes unread and a
     long run does not dilute one risky clause."""
     out: list[str] = []
     current: list[str] = []
@@ -106,10 +107,10 @@ def passages(text: str, min_words: int = MIN_WORDS) -> list[str]:
 
 
 def _windows(words: list[str]) -> list[str]:
-    if len(words) <= MAX_WORDS:
+    if len(words) <= LONG_RUN_WORDS:
         return [" ".join(words)]
-    starts = range(0, max(len(words) - MAX_WORDS, 0) + WINDOW_STRIDE, WINDOW_STRIDE)
-    return [" ".join(words[start:start + MAX_WORDS]) for start in starts if start < len(words)]
+    starts = range(0, len(words) - WINDOW_WORDS + WINDOW_STRIDE, WINDOW_STRIDE)
+    return [" ".join(words[start:start + WINDOW_WORDS]) for start in starts]
 
 
 def bank_path(path: str) -> Path:

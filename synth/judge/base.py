@@ -31,12 +31,14 @@ def judge_model_name(config: RunConfig) -> str:
 
 def checks_fingerprint(config: RunConfig) -> str:
     from synth.judge.advice import bank_path
+    from synth.judge.vectors import MAX_TOKENS
     from synth.text import embeddings
     from synth.text.encoder import EXPORT_RECIPE
 
     bank = bank_path(config.safety.advice_bank)
-    parts = [OFFLINE_HEURISTICS, embeddings.ENCODER_ID, EXPORT_RECIPE, config.checks.model_dump_json(),
-             config.safety.model_dump_json(), file_hash(bank) if bank.exists() else "no bank"]
+    parts = [OFFLINE_HEURISTICS, f"{embeddings.ENCODER_ID}@{MAX_TOKENS}", EXPORT_RECIPE,
+             config.checks.model_dump_json(), config.safety.model_dump_json(),
+             file_hash(bank) if bank.exists() else "no bank"]
     return content_hash("\x1f".join(parts))[:8]
 
 

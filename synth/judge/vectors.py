@@ -12,6 +12,11 @@ import numpy as np
 from synth.hashing import content_hash
 from synth.text import embeddings
 
+# The checks read each text up to 128 tokens: the length all-MiniLM-L6-v2 was fine-tuned on.
+# Measured on the dev set (README): alignment AUC 0.989 against 0.988 at the model's 256, with
+# the answers' encoding 2.6x shorter; answer sentences are under it anyway.
+MAX_TOKENS = 128
+
 
 class VectorCache(Protocol):
     """Stored embeddings by text key (judgments.sqlite keeps them for re-runs)."""
@@ -24,10 +29,11 @@ class VectorCache(Protocol):
 def embed_texts(texts: list[str], cache: VectorCache | None, progress: bool = False) -> dict[str, np.ndarray]:
     """text -> embedding, computing only what the cache does not hold (one call; with
     `progress`, a bar with ETA on stderr when there are many)."""
-    keys = {t: content_hash(embeddings.ENCODER_ID + "\x1f" + t) for t in set(texts)}
+    keys = {t: content_hash(f"{embeddings.ENCODER_ID}@{MAX_TOKENS}\x1f{t}") for t in set(texts)}
     stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
     missing = sorted((t for t, k in keys.items() if k not in stored), key=len)
-    fresh = dict(zip(missing, embeddings.embed(missing, "encoding texts" if progress else None))) if missing else {}
+    fresh = dict(zip(missing, embeddings.embed(missing, "encoding texts" if progress else None, MAX_TOKENS))) \
+        if missing else {}
     if cache is not None and fresh:
         cache.put_vectors({keys[t]: v for t, v in fresh.items()})
     return {t: fresh[t] if t in fresh else stored[keys[t]] for t in keys}

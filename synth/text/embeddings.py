@@ -38,13 +38,14 @@ def _encoder() -> OnnxEncoder:
     return load_encoder()
 
 
-def embed(texts: list[str], progress: str | None = None) -> np.ndarray:
+def embed(texts: list[str], progress: str | None = None, max_tokens: int | None = None) -> np.ndarray:
     """L2-normalised float32 embeddings, shape (len(texts), 384); a text's vector depends on
-    the text alone. With `progress` (a label), a bar with ETA on stderr for long inputs."""
+    the text alone (and `max_tokens`: how far it is read, default the model's 256). With
+    `progress` (a label), a bar with ETA on stderr for long inputs."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     if progress is None or len(texts) < PROGRESS_MIN_TEXTS:
-        return _encoder().encode(texts)
+        return _encoder().encode(texts, max_tokens=max_tokens)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -52,7 +53,7 @@ def embed(texts: list[str], progress: str | None = None) -> np.ndarray:
                TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(progress, total=len(texts))
-        return _encoder().encode(texts, on_done=lambda n: bar.advance(task, n))
+        return _encoder().encode(texts, on_done=lambda n: bar.advance(task, n), max_tokens=max_tokens)
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -114,10 +114,9 @@ class OnnxEncoder:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        max_tokens = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
-        self.tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_tokens)
-        self.tokenizer.no_padding()
+        self.max_tokens = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
+        self._tokenizer_file = str(source / "tokenizer.json")
+        self._tokenizers: dict[int, Tokenizer] = {}
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -128,11 +127,25 @@ class OnnxEncoder:
             else (os.cpu_count() or 1)
         self.dimensions = 384
 
-    def encode(self, texts: list[str], on_done: Callable[[int], object] | None = None) -> np.ndarray:
-        """Vectors of `texts` in order; `on_done(n)` is called as each text is encoded (progress)."""
+    def tokenizer(self, max_tokens: int | None = None) -> Any:
+        """The model's tokenizer, truncating at `max_tokens` (default: the model's 256)."""
+        from tokenizers import Tokenizer
+
+        limit = min(max_tokens or self.max_tokens, self.max_tokens)
+        if limit not in self._tokenizers:
+            tokenizer = Tokenizer.from_file(self._tokenizer_file)
+            tokenizer.enable_truncation(limit)
+            tokenizer.no_padding()
+            self._tokenizers[limit] = tokenizer
+        return self._tokenizers[limit]
+
+    def encode(self, texts: list[str], on_done: Callable[[int], object] | None = None,
+               max_tokens: int | None = None) -> np.ndarray:
+        """Vectors of `texts` in order, each read up to `max_tokens` tokens (default and most:
+        the model's 256); `on_done(n)` is called as each text is encoded (progress)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
+        encodings = self.tokenizer(max_tokens).encode_batch([t.strip() for t in texts])
         if not encodings:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
