@@ -12,7 +12,7 @@ own range, so in a padded batch a text's vector would depend on its neighbours; 
 call makes a text's vector a function of the text alone (cached vectors equal fresh ones), and
 on CPU it is no slower than batching. Pooling is the model's own: mean over tokens, then L2.
 Measured (bench/bench_checks.py, README): cosine with the PyTorch fp32 vectors 0.99 on average,
-the same alignment AUC, about 4x the PyTorch throughput on 2 cores.
+the same alignment AUC, about 3x the PyTorch throughput on 2 cores.
 """
 from __future__ import annotations
 
