@@ -55,6 +55,14 @@ _ASKS_FOR_HELP = re.compile(
     r"|(?:trying|unable|can'?t|cannot)\s+(?:to\s+)?(?:obtain|find|fine|get)\s+(?:any\s+)?(?:info|help"
     r"|information|advice|this)|\bwhats\b|^\W*(?:at|in|for|from|to|with)\s+(?:what|which|whom)\b)",
     re.IGNORECASE)
+# a first-person disclosure of distress or want: how people ask for support without asking
+# ("I'm so done with life. I just wish I mattered."); measured on real peer-support posts (README)
+_DISCLOSES = re.compile(
+    r"\b(?:i|i['’]?m|i\s+am|i['’]?ve|i\s+have|i\s+was|i['’]?d)\s+(?:\w+\s+){0,3}?"
+    r"(?:feel|feeling|felt|hate|wish|want|wanted|need|needed|can['’]?t|cannot|don['’]?t\s+want"
+    r"|don['’]?t\s+know|tired|exhausted|done|scared|afraid|alone|lonely|lost|worthless|depressed|anxious"
+    r"|hopeless|numb|crying|cried|struggling|suffering|hurting|broken|miserable|empty|sad|stuck"
+    r"|trying\s+(?:so\s+hard|to\s+cope))\b", re.IGNORECASE)
 _LEFTOVER_Q = re.compile(  # placeholders are upper case: "[NAME]" is a leftover, "[sic]" is not
     r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTO[D]O\b"
     r"|\b[Ll]orem ipsum\b|^\s*(?:[Qq]uestion|Q)\s*[:\-]", re.MULTILINE)
@@ -159,11 +167,12 @@ def formatting_problems(question: str, answer: str, config: ChecksConfig) -> lis
 
 
 def is_question(text: str) -> bool:
-    """A question mark, a sentence opening like a question, or a message asking for help in
-    other words ("I don't know what to do anymore. I can't stop crying.")."""
+    """A question mark, a sentence opening like a question, a message asking for help in
+    other words ("I don't know what to do anymore. I can't stop crying."), or one disclosing
+    distress in the first person, which is how people seek support ("I just wish I mattered")."""
     if "?" in text or any(_INTERROGATIVE.match(s) for s in re.split(r"[.!]\s+", text.strip())):
         return True
-    return bool(_ASKS_FOR_HELP.search(text))
+    return bool(_ASKS_FOR_HELP.search(text) or _DISCLOSES.search(text))
 
 
 FORMATTING_RULES = 4  # question form, length bounds, template leftovers, AI disclaimer

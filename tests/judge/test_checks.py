@@ -137,3 +137,23 @@ def test_a_request_for_help_without_a_question_mark_is_a_question(message: str) 
 ])
 def test_a_plain_statement_is_not_a_question(statement: str) -> None:
     assert not is_question(statement)
+
+
+@pytest.mark.parametrize("message", [
+    "I'm so tired of pretending everything is fine. I just want someone to notice.",
+    "I feel like I'm failing at everything lately",
+    "I’m completely alone this Christmas and I hate it",  # a typographic apostrophe
+    "Since the breakup I've been empty and numb most days",
+])
+def test_a_first_person_disclosure_of_distress_seeks_support(message: str) -> None:
+    assert is_question(message)
+
+
+@pytest.mark.parametrize("statement", [
+    "Grounding works by bringing your attention back to what your senses notice.",
+    "Many people feel anxious before a big change.",
+    "Write down three things that went well today.",
+    "The nervous system settles when the breath slows.",
+])
+def test_statements_about_others_or_instructions_are_still_not_questions(statement: str) -> None:
+    assert not is_question(statement)
