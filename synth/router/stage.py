@@ -102,7 +102,8 @@ def train_router(train: list[RouterExample], val: list[RouterExample], featurize
     metrics = RouterMetrics(featurizer=featurizer_kind, labels=labels + unseen,  # type: ignore[arg-type]
                             train_count=len(train), val_count=len(val),
                             **evaluate(classifier, featurizer, val, labels + unseen))
-    return {"featurizer": featurizer, "classifier": classifier, "labels": labels}, metrics
+    encoder = embeddings.ENCODER_ID if featurizer_kind == "minilm" else None
+    return {"featurizer": featurizer, "classifier": classifier, "labels": labels, "encoder": encoder}, metrics
 
 
 def run_router(config: RunConfig, run: RunDir, featurizer_kind: str | None = None) -> RouterMetrics:
@@ -131,6 +132,11 @@ def load_router(run_dir: str | Path) -> dict[str, Any]:
                          "synth router CONFIG", file=str(path)) from None
     if not isinstance(bundle, dict) or not {"featurizer", "classifier"} <= bundle.keys():
         raise InputError("not a synth router model; retrain it with synth router CONFIG", file=str(path))
+    trained_with = bundle.get("encoder", "all-MiniLM-L6-v2 (PyTorch fp32)")
+    if bundle["featurizer"].kind == "minilm" and trained_with != embeddings.ENCODER_ID:
+        raise InputError(f"the router was trained on {trained_with} vectors and this synth encodes with "
+                         f"{embeddings.ENCODER_ID}: its features would not match; retrain it with "
+                         "synth router CONFIG", file=str(path))
     return bundle
 
 

@@ -77,3 +77,22 @@ def test_minilm_router_is_the_default_with_the_embed_extra(tmp_path):
     metrics = run_router(config, run)
     assert metrics.featurizer == "minilm" and metrics.accuracy is not None and metrics.accuracy >= 0.9
     assert route(load_router(run.root), "What is grief, and why does the brain do it?").expert == "educational"
+
+
+def test_a_router_trained_on_another_encoders_vectors_must_be_retrained(tmp_path):
+    """A MiniLM router saved by a synth that encoded with another runtime (PyTorch fp32 before
+    the int8 export) would be fed vectors it was not trained on: load_router says so."""
+    import joblib
+
+    if not embeddings.available():
+        pytest.skip("embed extra not installed")
+    config, run = make_run(tmp_path, per_expert=12)
+    run_router(config, run)
+    path = run.path("router", "model.joblib")
+    bundle = joblib.load(path)
+    assert bundle["encoder"] == embeddings.ENCODER_ID
+    del bundle["encoder"]  # as saved before the encoder was recorded
+    joblib.dump(bundle, path)
+    with pytest.raises(InputError, match="retrain it") as caught:
+        load_router(run.root)
+    assert "PyTorch fp32" in str(caught.value) and embeddings.ENCODER_ID in str(caught.value)
