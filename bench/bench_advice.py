@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from bench_checks import NpzCache
 
 from synth.config import IngestConfig, SafetyConfig
 from synth.experts import load_experts
@@ -36,25 +37,6 @@ from synth.judge.vectors import embed_texts, matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = ("therapeutic_batch2.json", 11)
-
-
-class NpzCache:
-    """A vector cache in one .npz file (re-runs encode nothing they have seen)."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path is not None and path.exists():
-            with np.load(path) as data:
-                self.vectors = {k: data[k] for k in data.files}
-
-    def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
-        return {k: self.vectors[k] for k in keys if k in self.vectors}
-
-    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
-        self.vectors.update(vectors)
-        if self.path is not None:
-            np.savez(self.path, **self.vectors)
 
 
 def test_sets() -> dict[str, list[str]]:
