@@ -68,7 +68,7 @@ class OffTopicConfig(Section):
 
     method: Literal["corpus", "word_list", "off"] = "corpus"
     neighbours: int = Field(5, ge=1, le=100)
-    max_z: float = Field(-3.5, le=0)
+    max_z: float = Field(-3.25, le=0)
     min_cosine: float = Field(0.35, ge=-1, le=1)
     min_segments: int = Field(20, ge=3)
     min_words: int = Field(25, ge=1)  # shorter texts are not scored (too_short takes them)
