@@ -112,17 +112,21 @@ class OnnxEncoder:
 
     def __init__(self, path: Path, source: Path):
         import onnxruntime
-        from tokenizers import Tokenizer
+        from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidGraph, InvalidProtobuf
 
         self.max_tokens = json.loads((source / "sentence_bert_config.json").read_text())["max_seq_length"]
         self._tokenizer_file = str(source / "tokenizer.json")
-        self._tokenizers: dict[int, Tokenizer] = {}
+        self._tokenizers: dict[int, Any] = {}  # max tokens -> tokenizers.Tokenizer
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except (InvalidProtobuf, InvalidGraph, Fail) as exc:  # a damaged or foreign file
+            raise SynthError(f"the exported sentence encoder {path} cannot be loaded "
+                             f"({type(exc).__name__}): delete it and synth exports it again") from None
         self.workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
             else (os.cpu_count() or 1)
         self.dimensions = 384

@@ -56,3 +56,13 @@ def test_the_export_is_named_for_weights_runtime_and_recipe(tmp_path, monkeypatc
     assert path.parent == tmp_path / "encoders" and path.suffix == ".onnx"
     monkeypatch.setattr(encoder, "EXPORT_RECIPE", "another-recipe")
     assert encoder.onnx_path() != path
+
+
+def test_a_damaged_export_names_the_file_and_the_fix(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path))
+    damaged = encoder.onnx_path()
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"not an onnx model")
+    with pytest.raises(SynthError, match="delete it") as caught:
+        encoder.load_encoder()
+    assert str(damaged) in str(caught.value)
