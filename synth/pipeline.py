@@ -103,9 +103,16 @@ def _stage_validate(config: RunConfig, run: RunDir) -> Any:
 
 
 def _stage_report(config: RunConfig, run: RunDir) -> Any:
+    """The run report; with more than one generation set (a model swap), the comparison too."""
+    from synth.compare import run_compare
+    from synth.generate import load_sets
     from synth.reports.run import write_run_report
 
-    return {"report": str(write_run_report(config, run))}
+    outputs: dict[str, Any] = {}
+    if len(load_sets(run)) > 1 and run.judged.exists():
+        outputs["compared_sets"] = len(run_compare(config, run))
+    outputs["report"] = str(write_run_report(config, run))
+    return outputs
 
 
 @dataclass

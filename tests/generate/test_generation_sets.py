@@ -235,3 +235,20 @@ def test_offline_types_are_those_the_segment_supports_and_a_revision_may_change_
     revised = asyncio.run(revise())
     assert isinstance(revised, Pair) and revised.question_type != unsupported
     assert revised.generation == pair.generation
+
+
+def test_synth_run_writes_the_comparison_after_a_model_swap(tmp_path, fake_llm, capsys):
+    """The report stage of `synth run` compares the sets when a swap made a second one (a run
+    with one set gets no compare.html: there is nothing to compare)."""
+    config, run_dir = _run(tmp_path, 6, fake_llm.url, **PRICES)
+    report_only = ["--skip", "ingest", "--skip", "generate", "--skip", "curate", "--skip", "export",
+                   "--skip", "router", "--skip", "validate"]
+    assert main(["generate", config, "--no-progress"]) == 0
+    assert main(["judge", config]) == 0
+    assert main(["run", config, *report_only]) == 0
+    assert not (run_dir / "reports" / "compare.html").exists()
+    assert main(["generate", config, "--set", "generator.model=other-model", "--no-progress"]) == 0
+    assert main(["judge", config]) == 0
+    assert main(["run", config, *report_only]) == 0
+    html = (run_dir / "reports" / "compare.html").read_text()
+    assert "other-model" in html and "fake-model" in html
