@@ -12,7 +12,7 @@ import pytest
 
 SYNTH = Path(__file__).resolve().parents[1] / "synth"
 SPINE = {"records", "errors", "config", "rundir", "pipeline", "status", "files", "hashing",
-         "templates", "experts", "tokenizer", "__init__"}
+         "templates", "experts", "tokenizer", "__init__", "strict", "modelrecords", "llmconfig"}
 
 
 def module_name(path: Path) -> str:
