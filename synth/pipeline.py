@@ -153,12 +153,17 @@ def _raise_if_validation_failed(outcomes: list[StageOutcome]) -> None:
 def _run_stage(name: str, config: RunConfig, run: RunDir, skipped: str | None) -> StageOutcome:
     if skipped:
         return StageOutcome(name, 0.0, skipped=skipped)
-    started = time.perf_counter()
+    from synth.text.embeddings import COUNTS, encode_summary
+
+    started, before = time.perf_counter(), dict(COUNTS)
     value = STAGE_FUNCTIONS[name](config, run)
     seconds = round(time.perf_counter() - started, 3)
     if isinstance(value, StageSkip):
         return StageOutcome(name, seconds, skipped=value.reason)
     summary = value if isinstance(value, dict) else _summary(value)
+    encoding = encode_summary(before)
+    if any(encoding.values()):  # the stage read text with the encoder: how much was new
+        summary = {**summary, **encoding}
     return StageOutcome(name, seconds, summary=summary)
 
 

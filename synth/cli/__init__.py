@@ -51,7 +51,17 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False,
                           soft_wrap=True)
         return 1
+    _report_encoding()
     return 0
+
+
+def _report_encoding() -> None:
+    """How many texts the command encoded and how many vectors it found in the machine's store."""
+    embeddings = sys.modules.get("synth.text.embeddings")  # never imported: nothing was encoded
+    counts = getattr(embeddings, "COUNTS", None)
+    if counts and any(counts.values()):
+        err_console.print(f"encoder: {counts['encoded']} texts encoded, {counts['stored']} vectors read from "
+                          "the machine's vector store", highlight=False)
 
 
 def _show_usage_error(exc: typer.TyperException) -> None:

