@@ -19,7 +19,6 @@ swapped in whole, so a failed export never leaves a half-written one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections import Counter
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from synth.config import RunConfig, dump_config
+from synth.config import RunConfig
 from synth.curate.select import drop_outdated
 from synth.errors import ExportError
 from synth.experts import Expert, ExpertSet, load_experts
@@ -38,6 +37,7 @@ from synth.export.chat import ChatRenderer, ChatTokenizer, load_chat_tokenizer, 
 from synth.export.chatrules import pad_token_for, system_role_supported
 from synth.export.formats import chat_examples, router_row, write_formats, write_rows
 from synth.export.litgpt import LITGPT_VERSION, command_script, litgpt_config, litgpt_model
+from synth.export.manifest import input_hashes
 from synth.export.pack import (
     Encoded,
     Progress,
@@ -47,7 +47,7 @@ from synth.export.pack import (
     write_packed_parquet,
 )
 from synth.export.trainconfig import DataStats, serve_script, trl_config
-from synth.hashing import content_hash
+from synth.hashing import file_sha256
 from synth.records import CuratedPair, ExcludedPair, ExportManifest
 from synth.rundir import RunDir
 
@@ -128,37 +128,6 @@ def _write_router(
     (folder / "README.md").write_text(
         router_card(counts, [e.name for e in experts]), encoding="utf-8"
     )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def input_hashes(
-    config: RunConfig, curated: Sequence[CuratedPair], chat: ChatTokenizer
-) -> dict[str, str]:
-    """Hashes of what the export came from: pairs, config, experts, prompts, rubric, tokenizer."""
-    hashes = {
-        "curated_pairs": content_hash("\n".join(c.model_dump_json() for c in curated)),
-        "config": content_hash(dump_config(config)),
-        "tokenizer": chat.hash,
-        "pair_prompt_hashes": ",".join(sorted({c.pair.prompt_hash for c in curated})),
-    }
-    named = {
-        "experts": config.resolve(config.experts),
-        "rubric": config.resolve(config.judge.rubric),
-    }
-    prompts = config.resolve(config.generator.prompts_dir)
-    if prompts.is_dir():
-        named.update({f"prompt:{p.name}": p for p in sorted(prompts.iterdir()) if p.is_file()})
-    hashes.update(
-        {key: content_hash(path.read_bytes()) for key, path in named.items() if path.is_file()}
-    )
-    return hashes
 
 
 def _stage_dir(run: RunDir) -> Path:
