@@ -18,18 +18,24 @@ from synth.records import JudgedPair, Judgment, Pair
 from synth.rundir import RunDir
 
 
-def judge_model_name(config: RunConfig) -> str:
+def judge_model_name(config: RunConfig, pool: list[tuple[str, str]] | None = None) -> str:
     """The judge's name in judgments.sqlite. A model judge reads only the pair, so its name is
     the model's. The offline judge's scores are made from the automated checks, so its name
     carries their fingerprint: after a change to the checks (their config, the safety policy,
-    the advice bank, the encoder or the heuristics), the stored offline scores are stale and
-    are made again, never reused."""
+    the advice bank, the encoder or the heuristics) or to the alignment pool they score
+    against (`pool`: the run's current pairs, so a new generation set changes every margin),
+    the stored offline scores are stale and are made again, never reused."""
     if config.judge.provider != "offline":
         return config.judge.model
-    return f"{OFFLINE_MODEL}+checks-{checks_fingerprint(config)}"
+    return f"{OFFLINE_MODEL}+checks-{checks_fingerprint(config, pool or [])}"
 
 
-def checks_fingerprint(config: RunConfig) -> str:
+def pool_fingerprint(pool: list[tuple[str, str]]) -> str:
+    """The alignment pool as a set of (question, answer): order and repeats do not matter."""
+    return content_hash("\x1e".join(sorted({f"{q}\x1f{a}" for q, a in pool})))
+
+
+def checks_fingerprint(config: RunConfig, pool: list[tuple[str, str]]) -> str:
     from synth.judge.advice import bank_path
     from synth.judge.vectors import MAX_TOKENS
     from synth.text import embeddings
@@ -38,7 +44,7 @@ def checks_fingerprint(config: RunConfig) -> str:
     bank = bank_path(config.safety.advice_bank)
     parts = [OFFLINE_HEURISTICS, f"{embeddings.ENCODER_ID}@{MAX_TOKENS}", EXPORT_RECIPE,
              config.checks.model_dump_json(), config.safety.model_dump_json(),
-             file_hash(bank) if bank.exists() else "no bank"]
+             file_hash(bank) if bank.exists() else "no bank", pool_fingerprint(pool)]
     return content_hash("\x1f".join(parts))[:8]
 
 
@@ -56,7 +62,8 @@ class JudgeContext:
     pool: list[tuple[str, str]] = field(default_factory=list)  # the run's pairs (alignment pool)
 
     @classmethod
-    def open(cls, config: RunConfig, run: RunDir, progress: bool = True) -> JudgeContext:
+    def open(cls, config: RunConfig, run: RunDir, progress: bool = True,
+             pool: list[tuple[str, str]] | None = None) -> JudgeContext:
         rubric = load_rubric(config.resolve(config.judge.rubric))
         experts = load_experts(config.resolve(config.experts))
         check_expert_names(rubric, experts.names)
@@ -66,7 +73,7 @@ class JudgeContext:
                               file=rubric.path, key="criteria")
         policy = SafetyPolicy.from_config(config.safety)
         return cls(config, run, rubric, experts, policy, JudgmentStore(run.judgments_db),
-                   judge_model_name(config), progress)
+                   judge_model_name(config, pool), progress, pool=list(pool or []))
 
 
 @dataclass
@@ -100,5 +107,6 @@ class JudgeStats:
     stale_segment: int = 0  # pairs whose segment changed since generation: not judged, not paid for
     revised: int = 0
     revise_requests: int = 0
+    revise_calls: int = 0  # HTTP requests the revisions sent to the generator (re-asks included)
     spend_usd: float = 0.0
     replicas_out: dict[str, int] = field(default_factory=dict)  # judge replica url -> times taken out

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from synth.config import RunConfig
 from synth.experts import load_experts
 from synth.judge.accept import Decision, decide
-from synth.judge.base import JudgeContext, judge_model_name
+from synth.judge.base import JudgeContext
 from synth.judge.checks import run_checks
 from synth.judge.revise import apply_saved_revisions
 from synth.judge.rubric import Rubric, load_rubric
 from synth.judge.safety import SafetyPolicy
+from synth.judge.stage import alignment_pool, current_pairs, judge_model_name, unique_pairs
 from synth.judge.store import JudgmentStore
 from synth.judge.verdict import input_hash, judge_messages
 from synth.records import Pair
@@ -71,12 +72,13 @@ def judge_diff(config: RunConfig, run: RunDir, pairs: list[Pair], old_path: str 
     old, new = load_rubric(old_path), load_rubric(new_path)
     experts = load_experts(config.resolve(config.experts))
     policy = SafetyPolicy.from_config(config.safety)
-    model = judge_model_name(config)
+    pool = alignment_pool(current_pairs(run, unique_pairs(pairs)))  # as the judge scored them
+    model = judge_model_name(config, pool)
     diff = JudgeDiff(old=_ref(old), new=_ref(new), judge_model=model, same_judgments=old.hash == new.hash)
     with JudgmentStore(run.judgments_db) as store:
         ctx = JudgeContext(config, run, new, experts, policy, store, model, progress=False)
         current = apply_saved_revisions(ctx, pairs)
-        checks = run_checks([(p.question, p.answer) for p in current], config.checks, policy, store)
+        checks = run_checks([(p.question, p.answer) for p in current], config.checks, policy, store, pool)
         stored = {r.hash: store.latest(r.hash, model) for r in (old, new)}
     for pair, pair_checks in zip(current, checks):
         counts = diff.experts.setdefault(pair.expert, ExpertFlips())

@@ -21,7 +21,7 @@ from synth.files import write_jsonl
 from synth.generate.stale import REASON as STALE
 from synth.generate.stale import segment_texts, stale_detail
 from synth.judge.accept import decide
-from synth.judge.base import JudgeContext, JudgeStats, PairState
+from synth.judge.base import JudgeContext, JudgeStats, PairState, judge_model_name
 from synth.judge.checks import run_checks
 from synth.judge.offline import offline_verdict
 from synth.judge.report import write_judge_report
@@ -58,12 +58,11 @@ class JudgeResult(list[JudgedPair]):
 def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bool = True) -> JudgeResult:
     """Judge every stale pair, decide acceptance, revise what is fixable, write judged.jsonl.
     A pair whose segment changed since generation (stale_segment) is not judged or paid for."""
-    ctx = JudgeContext.open(config, run, progress)
     pairs = unique_pairs(pairs)
-    texts = segment_texts(run)
-    outdated = {p.pair_id for p in pairs if stale_detail(p, texts) is not None}
-    current = [p for p in pairs if p.pair_id not in outdated]
-    ctx.pool = [(p.question, p.answer) for p in current]  # alignment is scored against the run
+    current = current_pairs(run, pairs)
+    outdated = {p.pair_id for p in pairs} - {p.pair_id for p in current}
+    # alignment is scored against the run's current pairs; the offline judge's name says so
+    ctx = JudgeContext.open(config, run, progress, pool=alignment_pool(current))
     try:
         states, stats = asyncio.run(_judge_and_revise(ctx, current))
     finally:
@@ -79,6 +78,21 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
                              f"(written to judged.jsonl as not_judged:budget_exhausted); raise "
                              f"{_caps_set(config)} and rerun to resume")
     return result
+
+
+def current_pairs(run: RunDir, pairs: list[Pair]) -> list[Pair]:
+    """The pairs the judge reads: those whose segment is unchanged since generation."""
+    texts = segment_texts(run)
+    return [p for p in pairs if stale_detail(p, texts) is None]
+
+
+def alignment_pool(pairs: list[Pair]) -> list[tuple[str, str]]:
+    return [(p.question, p.answer) for p in pairs]
+
+
+def run_judge_name(config: RunConfig, run: RunDir, pairs: list[Pair]) -> str:
+    """The name the judge of `config` stores its verdicts under for these pairs (pairs.jsonl)."""
+    return judge_model_name(config, alignment_pool(current_pairs(run, unique_pairs(pairs))))
 
 
 def _caps_set(config: RunConfig) -> str:
