@@ -34,11 +34,19 @@ COUNTED = (  # label, path in the run dir
     ("curated val", "curated/val.jsonl"), ("excluded pairs", "curated/excluded.jsonl"),
     ("review decisions", "review/decisions.jsonl"),
 )
-def links_section(reports: Path) -> str:
+ONE_SET = ("one generation set in this run: nothing to compare (a second generator's set, e.g. "
+           "after a model swap, adds the comparison)")
+
+
+def links_section(reports: Path, sets: int = 2) -> str:
+    """A link per report that exists; a missing one says which command makes it, except the
+    comparison of a run with fewer than two generation sets, which has nothing to compare."""
     items = []
     for title, name, command in SECTIONS:
         if (reports / name).exists():
             items.append(f'<li><a href="{esc(name)}">{esc(title)}</a></li>')
+        elif name == "compare.html" and sets < 2:
+            items.append(f"<li>{esc(title)}: {esc(ONE_SET)}</li>")
         else:
             items.append(f'<li class=missing>{esc(title)}: missing (run <code>{esc(command)}</code>)</li>')
     return "<h2>Reports</h2><ul>" + "".join(items) + "</ul>"
@@ -91,6 +99,8 @@ def write_run_report(config: RunConfig, run: RunDir) -> Path:
               if manifest.exists() else "<p class=missing>Export: missing (run <code>synth export CONFIG</code>)</p>")
     intro = (f"<p>Run dir <code>{esc(run.root)}</code>, base model <b>{esc(config.export.base_model)}</b>, "
              f"max_seq_len {esc(config.export.max_seq_len)}.</p>")
-    body = "\n".join([intro, links_section(reports), counts_section(run), export,
+    from synth.generate.sets import load_sets  # the run's generation sets (generations.jsonl)
+
+    body = "\n".join([intro, links_section(reports, len(load_sets(run))), counts_section(run), export,
                       validation_section(run), router_section(run)])
     return atomic_write_text(reports / "index.html", html_page("synth run report", body))

@@ -45,3 +45,21 @@ def test_report_cli_writes_index(tmp_path, capsys):
     assert main(["report", str(config_file)]) == 0
     assert run.path("reports", "index.html").exists()
     assert "index.html" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_one_set_run_has_nothing_to_compare_said_neutrally(tmp_path):
+    """A run with one generation set: the comparison is not 'missing' in warning colour."""
+    from synth.generate.sets import register
+    from synth.records import GenerationSet
+
+    config, run = make_run(tmp_path)
+    one = GenerationSet(generation_id="set-a", provider="offline", model="offline", prompts_hash="p",
+                        questions_per_segment=2, temperature=0.8, max_tokens=512, seed=0, generator_seed=0)
+    register(run, one)
+    page = write_run_report(config, run).read_text()
+    assert "Generator comparison: missing" not in page
+    line = next(li for li in page.split("<li") if "Generator comparison" in li)
+    assert "nothing to compare" in line and "class=missing" not in line
+    register(run, one.model_copy(update={"generation_id": "set-b", "model": "other"}))
+    page = write_run_report(config, run).read_text()  # two sets, not compared yet: missing again
+    assert "Generator comparison: missing (run <code>synth compare CONFIG</code>)" in page
