@@ -135,6 +135,12 @@ class Pair(Record):
     generation: str | None = None  # GenerationSet id (None: a pair from before generation sets)
 
 
+# failure reasons a rerun does not try again (the same request would fail the same way), unless
+# asked to (`--retry-failed`)
+FINAL_FAILURES = frozenset({"validation_failed", "truncated", "refusal", "prompt_too_long",
+                            "unknown_expert"})
+
+
 class GenerationFailure(Record):
     """A segment whose generation failed after retries; never dropped silently."""
 
