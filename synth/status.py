@@ -100,8 +100,10 @@ def run_status(run: RunDir) -> dict[str, Any]:
         "pending": max(0, segments - len(with_pairs) - len(last_failure)),
         "stale_pairs": len(pairs) - len(current),  # segment gone or its text changed
         "failures": dict(Counter(last_failure.values())),
-        "spend_usd": _rounded(spend, "spend_usd"), "committed_usd": _rounded(spend, "committed_usd"),
-        "tokens": spend and spend["tokens"], "committed_tokens": spend and spend["committed_tokens"],
+        # settled totals (what `synth run` prints too), open reservations (killed calls) apart
+        "spend_usd": _rounded(spend, "spend_usd"), "tokens": spend and spend["tokens"],
+        "open_reserved_usd": _rounded(spend, "open_usd"),
+        "open_reserved_tokens": spend and spend["open_tokens"],
         "generations": generations(run, pairs, failures, unreadable,
                                    _store(read_stage_spend, run.spend_db, unreadable_stores), texts),
         "calls": calls and calls["calls"], "cached": calls and calls["cached"],

@@ -56,11 +56,19 @@ def _print_summary(summary: GenerateSummary, json_out: bool, budget: BudgetConfi
     failures = ", ".join(f"{k}={v}" for k, v in sorted(summary.failures.items())) or "none"
     out.print(f"generate: {summary.segments_ok} segment(s) -> {summary.pairs_written} pair(s); "
               f"{summary.failed} failed ({failures}); {summary.calls} call(s), {summary.cached} "
-              f"cached; spend ${summary.spend_usd:.4f} (run total ${summary.total_spend_usd:.4f}, "
-              f"{summary.total_tokens:,} tokens)")
+              f"cached; spend ${summary.spend_usd:.4f} (run total ${summary.run_spend_usd:.4f}, "
+              f"{summary.run_tokens:,} tokens settled{open_reserved(summary)})")
     for url, times in summary.replicas_out.items():
         out.print(f"replica {url} was taken out of rotation {times} time(s) (see calls.sqlite, "
                   "status replica_out)")
+
+
+def open_reserved(summary: GenerateSummary) -> str:
+    """The ledger's open reservations (calls killed mid-flight), apart from the settled total."""
+    if not summary.run_open_tokens and not summary.run_open_usd:
+        return ""
+    return (f"; {summary.run_open_tokens:,} tokens / ${summary.run_open_usd:.4f} in open "
+            "reservations")
 
 
 @app.command("generate")

@@ -81,7 +81,8 @@ def judge_command(config: ConfigArg, rubric: RubricOption = None, sets: SetOptio
         return
     console.print(f"judged {summary['pairs']} pairs with {summary['judge_model']} (rubric "
                   f"{summary['rubric_hash']}): {summary['judge_requests']} judge request(s), "
-                  f"{summary['calls']} call(s) sent, {summary['cached']} cached, {summary['failed']} failed, "
+                  f"{summary['calls']} judge call(s) and {summary['revise_calls']} revise call(s) to "
+                  f"the generator sent, {summary['cached']} cached, {summary['failed']} failed, "
                   f"{summary['revised']} revised, ${summary['spend_usd']:.4f}", highlight=False)
     console.print(f"accepted {summary['accepted']}, rejected {summary['rejected']} -> "
                   f"{run.path('judged.jsonl')}", highlight=False)

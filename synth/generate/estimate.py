@@ -1,8 +1,11 @@
 """What generating would cost: `synth generate --dry-run`, and what is left after a budget stop.
 
-The worst case is what the budget reserves (prompt tokens + max_tokens per request, at the
-endpoint's prices, see synth.llm.prices); the typical case assumes a typical answer length.
-Both are shown in USD and in tokens, for budget.max_usd and budget.max_tokens.
+The worst case bounds what the run can spend: every request's max_retries + 1 attempts, each
+the budget's reservation (a prompt bound that holds for any tokenizer + max_tokens), every
+re-ask's prompt grown by the answers and errors sent back (LLMEngine.worst_case_item), at the
+endpoint's prices (synth.llm.prices). The typical case assumes one attempt with a likely prompt
+count and a typical answer length. Both are shown in USD and in tokens, for budget.max_usd and
+budget.max_tokens.
 """
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ TYPICAL_TOKENS_PER_QUESTION = 45  # for the typical-cost estimate; the worst cas
 class CostEstimate(BaseModel):
     segments: int = 0
     cached: int = 0  # answered from the cache: cost 0
-    prompt_tokens: int = 0  # of the requests that would be sent (with the safety margin)
-    worst_case_usd: float = 0.0  # what the budget reserves: prompt + max_tokens per request
+    prompt_tokens: int = 0  # likely prompt tokens of the requests that would be sent (first ask)
+    worst_case_usd: float = 0.0  # every attempt and re-ask of every request at its bound
     typical_usd: float = 0.0  # prompt + a typical answer length
-    worst_case_tokens: int = 0  # prompt + max_tokens per request (what budget.max_tokens reserves)
+    worst_case_tokens: int = 0  # the same in tokens (what budget.max_tokens may have to cover)
     typical_tokens: int = 0
     price_source: str = ""  # config, genai-prices <version>, local, offline, unknown
 
@@ -38,10 +41,11 @@ def estimate_cost(engine: LLMEngine, requests: list[LLMRequest], model: type[Bas
         if engine.is_cached(request, model):
             est.cached += 1
             continue
-        prompt = engine.prompt_tokens(request.messages)
+        prompt = engine.prompt_estimate(request.messages)
         est.prompt_tokens += prompt
-        est.worst_case_usd += engine.worst_case_usd(request.messages)
-        est.worst_case_tokens += prompt + cfg.max_tokens
+        usd, tokens = engine.worst_case_item(request.messages)
+        est.worst_case_usd += usd
+        est.worst_case_tokens += tokens
         est.typical_usd += (prompt * price_in + typical_out * price_out) / 1e6
         est.typical_tokens += prompt + typical_out
     return est

@@ -49,14 +49,16 @@ class GenerateSummary(BaseModel):
     cached: int = 0
     calls: int = 0
     spend_usd: float = 0.0  # settled spend of this run
-    total_spend_usd: float = 0.0  # the run dir's whole ledger (every run, every stage)
+    run_spend_usd: float = 0.0  # settled spend of the run dir's whole ledger (every run, every stage)
     budget_exhausted: bool = False
     remaining_segments: int = 0
     remaining: CostEstimate | None = None  # what the remaining segments would cost
     dry_run: bool = False
     estimate: CostEstimate | None = None  # --dry-run: what this run would cost
     batch_seconds: float = 0.0  # time spent in the LLM batch itself
-    total_tokens: int = 0  # the run dir's whole token ledger (every run, every stage)
+    run_tokens: int = 0  # settled tokens of the run dir's whole ledger (what `synth status` prints)
+    run_open_usd: float = 0.0  # open reservations in the ledger (calls killed mid-flight), apart
+    run_open_tokens: int = 0
     replicas_out: dict[str, int] = Field(default_factory=dict)  # replica url -> times taken out
 
 
@@ -167,7 +169,8 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
     summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress,
                                     gen_set))
     if summary.budget_exhausted:
-        error = budget_error(config.budget, summary.total_spend_usd, summary.total_tokens,
+        error = budget_error(config.budget, summary.run_spend_usd + summary.run_open_usd,
+                             summary.run_tokens + summary.run_open_tokens,
                              summary.remaining_segments, summary.remaining)
         error.summary = summary  # type: ignore[attr-defined]
         raise error
@@ -208,8 +211,9 @@ async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, 
         else:
             register(run, gen_set)  # the engine is open (its prices known): the set starts
             await _run_jobs(config, run, engine, jobs, unknown, summary, progress)
-        summary.total_spend_usd = services.ledger.committed()
-        summary.total_tokens = services.ledger.committed_tokens()
+        totals = services.ledger.totals()  # settled, and open reservations apart (synth status)
+        summary.run_spend_usd, summary.run_tokens = totals["spend_usd"], int(totals["tokens"])
+        summary.run_open_usd, summary.run_open_tokens = totals["open_usd"], int(totals["open_tokens"])
     finally:
         await engine.aclose()
         services.close()

@@ -76,6 +76,7 @@ async def revise_round(ctx: JudgeContext, judge_engine: LLMEngine, states: list[
                 return _settle(ctx, state, outcome)
 
             outcomes = await asyncio.gather(*(one(s) for s in todo))
+        stats.revise_calls += gen.engine.calls_sent
     revised = [p for p in outcomes if p is not None]
     stats.revise_requests += len(todo)
     stats.revised += len(revised)

@@ -6,8 +6,10 @@ settled with the usage the server reported. The check and the reservation are on
 statement (one SQLite transaction), so concurrent calls, and even two processes on one run,
 can never overshoot. A reservation that was never settled (the process was killed mid-call)
 keeps counting at its worst case, so a resumed run continues the same budget.
-The prompt side of the worst case is first a quick bound (UTF-8 bytes: no tokenizer splits a
-byte), and only when that does not fit, the tokenizer count (synth.llm.tokens).
+The prompt side of the worst case is a bound for any tokenizer: UTF-8 bytes (no tokenizer splits
+a byte), or, when that does not fit and the model's own tokenizer is configured, its exact
+count (synth.llm.tokens). A usage without token counts settles at the worst case; a usage above
+the reservation settles as reported and is logged (call log status `overshoot`).
 
 Caps: `max_usd` over all stages (None: no dollar cap), `max_tokens` (input + output tokens of
 every stage, generator and judge together; None: no token cap; works for a local vLLM server
@@ -111,6 +113,10 @@ class BudgetLedger:
     def spent_tokens(self, stage: str | None = None) -> int:
         return int(self._sum("settled_tokens", stage))
 
+    def totals(self) -> dict[str, float]:
+        """The ledger's totals as `read_spend` gives them (settled, committed, open apart)."""
+        return _totals(self.spent(), self.committed(), self.spent_tokens(), self.committed_tokens())
+
     def by_stage(self) -> dict[str, dict[str, float]]:
         rows = self._db.execute("SELECT stage, committed, settled, calls, open, committed_tokens, "
                                 "settled_tokens FROM totals ORDER BY stage")
@@ -134,11 +140,19 @@ def _add_token_columns(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE totals ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
 
 
+def _totals(spent: float, committed: float, tokens: int, committed_tokens: int) -> dict[str, float]:
+    """Settled spend and tokens (what the servers reported), committed (plus open
+    reservations: what the caps are checked against) and the open reservations apart."""
+    return {"spend_usd": spent, "committed_usd": committed, "tokens": tokens,
+            "committed_tokens": committed_tokens, "open_usd": max(0.0, committed - spent),
+            "open_tokens": max(0, committed_tokens - tokens)}
+
+
 def read_spend(path: Path) -> dict[str, float]:
-    """Spend and tokens of a run dir's ledger without opening it for writing (`synth status`)."""
-    totals = {"spend_usd": 0.0, "committed_usd": 0.0, "tokens": 0, "committed_tokens": 0}
+    """Spend and tokens of a run dir's ledger without opening it for writing (`synth status`);
+    see `_totals`."""
     if not path.exists():
-        return totals
+        return _totals(0.0, 0.0, 0, 0)
     db = connect_sqlite(path, read_only=True)
     try:
         have = {row[1] for row in db.execute("PRAGMA table_info(totals)")}  # none: no table
@@ -151,8 +165,7 @@ def read_spend(path: Path) -> dict[str, float]:
         raise InputError(f"budget ledger unreadable ({exc})", file=str(path)) from None
     finally:
         db.close()
-    return {"spend_usd": float(row[0]), "committed_usd": float(row[1]), "tokens": int(row[2]),
-            "committed_tokens": int(row[3])}
+    return _totals(float(row[0]), float(row[1]), int(row[2]), int(row[3]))
 
 
 def read_stage_spend(path: Path) -> dict[str, float]:
@@ -169,6 +182,23 @@ def read_stage_spend(path: Path) -> dict[str, float]:
 
 
 FREE = Reservation("", 0.0)  # calls neither priced nor token-capped skip the ledger
+
+
+@dataclass(frozen=True)
+class Settlement:
+    usd: float  # what the call cost, as settled
+    overshoot: str | None = None  # the reported usage passed the reservation: why, for the call log
+
+
+def usage_tokens(usage: dict[str, object] | None) -> tuple[int, int, bool]:
+    """(prompt, completion, both reported) of a usage dict; a count missing or not a
+    non-negative integer is 0, and the usage is then not complete."""
+    def count(key: str) -> int | None:
+        value = usage.get(key) if usage else None
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    prompt, completion = count("prompt_tokens"), count("completion_tokens")
+    return prompt or 0, completion or 0, prompt is not None and completion is not None
 
 
 class BudgetGate:
@@ -212,15 +242,23 @@ class BudgetGate:
         self.refused = True
         return None
 
-    def settle(self, reservation: Reservation, usage: dict[str, int] | None) -> float:
-        """Settle with the reported usage (None: nothing reported, the worst case stands)."""
+    def settle(self, reservation: Reservation, usage: dict[str, int] | None) -> Settlement:
+        """Settle with the reported usage. Without both token counts (no usage, or a usage
+        without them) the reservation stands: max(what was reported, the worst case). Usage
+        above the reservation settles as reported and comes back as an overshoot to log."""
         if reservation is FREE:
-            return 0.0
-        if usage is None:
-            return self._close(reservation, reservation.usd, None)
-        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+            return Settlement(0.0)
+        prompt, completion, complete = usage_tokens(usage)
         actual = cost_usd(prompt, completion, self.price_in, self.price_out)
-        return self._close(reservation, actual, prompt + completion)
+        if not complete:
+            return Settlement(self._close(reservation, max(actual, reservation.usd),
+                                          max(prompt + completion, reservation.tokens)))
+        overshoot = None
+        if prompt + completion > reservation.tokens or actual > reservation.usd + EPSILON:
+            overshoot = (f"the server reported {prompt} prompt + {completion} completion tokens "
+                         f"(${actual:.6f}), over the {reservation.tokens} tokens "
+                         f"(${reservation.usd:.6f}) reserved")
+        return Settlement(self._close(reservation, actual, prompt + completion), overshoot)
 
     def settle_fault(self, reservation: Reservation, billed: bool) -> float:
         """A failed call: nothing billed, or (timeouts, drops) maybe billed: keep the worst case."""

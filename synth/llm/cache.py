@@ -18,7 +18,7 @@ from typing import Any
 import diskcache
 
 from synth.errors import InputError
-from synth.llm.batching import FlushTimer
+from synth.llm.flush_timer import FlushTimer
 
 BATCH = 128
 FLUSH_S = 0.2

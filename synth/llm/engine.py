@@ -7,10 +7,14 @@ max_retries+1 HTTP attempts in all (one retry budget per item for transport faul
 across replicas), each: reserve the worst case in the budget ledger (USD and tokens, prices
 from synth.llm.prices; refused -> skipped_budget), POST to a replica in rotation
 (synth.llm.breaker; body and cache key: synth.llm.shape), validate the answer with the pydantic
-model. A transport fault is retried with backoff + jitter (Retry-After), or at once on another
-replica in rotation; an invalid or cut-off answer is re-asked with the error (instructor's
-JSON_SCHEMA re-ask). Every attempt, and every replica taken out of or put back into rotation
-(status replica_out / replica_back), is in the call log; validated answers go to the cache.
+model (synth.llm.sender sends it; the ray engine on a worker). A transport fault is retried
+with backoff + jitter (Retry-After), or at once on another replica in rotation; an invalid or
+cut-off answer is re-asked with the error (instructor's JSON_SCHEMA re-ask) and a seed of its
+own (RequestShape.attempt_seed: derived from the item and the answer number, so a re-ask can
+change the answer and a rerun sends the same seeds). Every attempt (with its seed), every
+replica taken out of or put back into rotation (status replica_out / replica_back) and every
+usage above its reservation (status overshoot) is in the call log; validated answers go to
+the cache.
 """
 from __future__ import annotations
 
@@ -19,22 +23,17 @@ import functools
 import time
 from typing import Any
 
-import openai
 from pydantic import BaseModel, ValidationError
 
 from synth.config import LLMConfig
 from synth.errors import LLMError
 from synth.llm.breaker import REPLICA_FAULTS
-from synth.llm.budget import BudgetGate, Reservation
+from synth.llm.budget import BudgetGate, Reservation, usage_tokens
 from synth.llm.prices import Prices, resolve_prices
 from synth.llm.record import Tally, fatal_message, item_result, log_call
-from synth.llm.replies import (
-    Reply,
-    parse_reply,
-    reask_messages,
-    validate_reply,
-)
-from synth.llm.retry import CallFault, RetryPolicy, classify
+from synth.llm.replies import Reply, reask_growth, reask_messages, validate_reply
+from synth.llm.retry import CallFault, RetryPolicy
+from synth.llm.sender import Sender, Sent
 from synth.llm.services import LLMServices
 from synth.llm.shape import RequestShape
 from synth.llm.tokens import TokenCounter, byte_bound
@@ -59,8 +58,9 @@ class LLMEngine:
         self.urls = [] if self.is_offline else base_urls(config)
         # connect=False: hashes and estimates only (dry runs), no HTTP client and no API key
         self.transport = Transport(config) if connect and not self.is_offline else None
+        self.sender = Sender(self.transport) if self.transport is not None else None
         self.shape = RequestShape(config, self.urls)
-        self._replica_events: list[tuple[str, str | None, str]] = []  # (status, reason, url) to log
+        self.calls_sent = 0  # HTTP requests this engine sent (attempts of finished items)
         services.redact.add_env(config.api_key_env)
         self._counter: TokenCounter | None = None
         self._slots = asyncio.Semaphore(config.concurrency)
@@ -68,7 +68,7 @@ class LLMEngine:
         self._fatal = ""  # set by the first 401/404/...: later calls raise without sending
         # prices: the config's, else the published ones (fails closed before any call)
         section = section or ("judge" if stage == "judge" else "generator")
-        self.prices: Prices = resolve_prices(config, services.budget.max_usd, section)
+        self.prices: Prices = resolve_prices(config, services.budget, section)
         self.gate = BudgetGate(services.ledger, self.prices.price_in, self.prices.price_out,
                                config.max_tokens)
 
@@ -92,22 +92,27 @@ class LLMEngine:
         """The plain structured-output fields (for engines that send the schema otherwise)."""
         return self.shape.format(model, strict=False)
 
-    def _seed(self, request: LLMRequest) -> int:
-        return self.shape.seed(request)
+    def worst_case_item(self, messages: list[dict[str, str]]) -> tuple[float, int]:
+        """(USD, tokens) one item can cost at most: max_retries + 1 attempts, each the prompt
+        bound plus max_tokens, the prompt of re-ask n grown by n answers and errors sent back."""
+        attempts, growth = self.config.max_retries + 1, reask_growth(self.config.max_tokens)
+        usd, tokens = self.gate.worst_case(self.prompt_bound(messages))
+        grown = growth * attempts * (attempts - 1) // 2  # re-ask n adds n * growth
+        return (attempts * usd + grown * self.prices.price_in / 1e6 if self.gate.priced else 0.0,
+                attempts * tokens + grown)
 
-    def worst_case_usd(self, messages: list[dict[str, str]]) -> float:
-        """The reservation for one call: all prompt tokens plus max_tokens of output."""
-        return self.gate.worst_case(self.prompt_tokens(messages))[0] if self.gate.priced else 0.0
+    def prompt_bound(self, messages: list[dict[str, str]]) -> int:
+        """Prompt tokens the budget reserves: a bound for any tokenizer (synth.llm.tokens)."""
+        return self._tokens().bound(messages)
 
-    def worst_case_tokens(self, messages: list[dict[str, str]]) -> int:
-        """The token reservation for one call: prompt tokens plus max_tokens."""
-        return self.gate.worst_case(self.prompt_tokens(messages))[1]
+    def prompt_estimate(self, messages: list[dict[str, str]]) -> int:
+        """Likely prompt tokens (for the typical cost; not a bound, see synth.llm.tokens)."""
+        return self._tokens().estimate(messages)
 
-    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
-        """Prompt tokens counted for the budget (an upper bound; see synth.llm.tokens)."""
+    def _tokens(self) -> TokenCounter:
         if self._counter is None:
             self._counter = TokenCounter(self.config.tokenizer)
-        return self._counter.count_messages(messages)
+        return self._counter
 
     def is_cached(self, request: LLMRequest, model: type[BaseModel]) -> bool:
         if self.is_offline:
@@ -116,8 +121,8 @@ class LLMEngine:
 
     async def aclose(self) -> None:
         self.services.flush()
-        if self.transport is not None:
-            await self.transport.close()
+        if self.sender is not None:
+            await self.sender.close()
 
     # ------------------------------------------------------------ paths
     def _offline(self, request: LLMRequest, model: type[BaseModel], stage: str) -> LLMResult:
@@ -153,10 +158,11 @@ class LLMEngine:
         """At most max_retries+1 attempts for this item, transport faults and re-asks together."""
         messages, tally, avoid = list(request.messages), _Tally(), None
         fault = CallFault("validation_failed", "no answer", False)
-        tries = 0
+        tries = answers = 0  # answers: replies received so far (each re-ask gets its own seed)
         while tries <= self.config.max_retries:
             strict = self.shape.strict  # what _attempt's body says (built before its first await)
-            sent = await self._attempt(request, messages, model, key, stage, cap, tally, avoid)
+            seed = self.shape.attempt_seed(request, answers)
+            sent = await self._attempt(request, messages, model, key, stage, cap, tally, avoid, seed)
             if isinstance(sent, LLMResult):
                 return sent
             reply, fault, url = sent
@@ -173,13 +179,13 @@ class LLMEngine:
                 avoid = url
                 await self._wait_before_retry(tries - 1, fault, url)
                 continue
-            tries += 1
+            tries, answers = tries + 1, answers + 1
             value, fault = validate_reply(reply, model, self.config.max_tokens)
             status = "ok" if value is not None else _STATUS.get(fault.reason, fault.reason)
             self._log(request, key, stage, status, attempt=tally.attempts,
                       reason=None if value is not None else fault.reason,
                       error=None if value is not None else fault.message, usage=reply.usage,
-                      endpoint=reply.endpoint, latency=reply.latency)
+                      endpoint=reply.endpoint, latency=reply.latency, seed=seed)
             if value is not None:
                 self.services.cache.put(key, reply.content or "", tally.usage.model_dump())
                 return self._result(request, key, tally, "ok", value=value)
@@ -190,78 +196,49 @@ class LLMEngine:
 
     async def _attempt(self, request: LLMRequest, messages: list[dict[str, str]],
                        model: type[BaseModel], key: str, stage: str, cap: float | None,
-                       tally: _Tally, avoid: str | None
+                       tally: _Tally, avoid: str | None, seed: int
                        ) -> tuple[Reply | None, CallFault, str] | LLMResult:
         """One HTTP attempt: (reply, _, url), (None, fault, url) logged, or the skipped result."""
-        body = self.shape.body(request, messages, model)
+        body = self.shape.body(request, messages, model, seed)
         quick = byte_bound(messages)
-        exact = functools.partial(self.prompt_tokens, messages)
+        bound = functools.partial(self.prompt_bound, messages)
         await self._respect_pause()
         async with self._slots:
             if self._fatal:  # the endpoint refused us: send nothing more
                 raise LLMError(self._fatal)
-            reservation = await self.gate.reserve(stage, quick, exact, cap)
+            reservation = await self.gate.reserve(stage, quick, bound, cap)
             if reservation is None:
-                usd, tokens = self.gate.worst_case(exact())
+                usd, tokens = self.gate.worst_case(bound())
                 self._log(request, key, stage, "budget", reason="budget_exhausted")
                 return self._result(request, key, tally, "skipped_budget", reason="budget_exhausted",
                                     error=f"reserving ${usd:.6f} / {tokens} tokens would pass the "
                                           "budget cap")
             try:
-                reply, fault, latency, url = await self._post(body, avoid)
+                sent = await self._send(body, avoid)
             except BaseException:  # cancelled mid-call (Ctrl-C, a fatal error elsewhere)
                 self.gate.settle_fault(reservation, billed=True)  # it may have been billed
                 raise
-        self._log_replica_events(request, key, stage)
-        tally.attempts += 1
-        tally.latency += latency
-        if fault is None and reply is not None:
-            self._settle(reservation, reply.usage, tally)
-            return reply, CallFault("ok", "", False), url
-        assert fault is not None
-        tally.cost += self.gate.settle_fault(reservation, fault.billed)
-        self._log(request, key, stage, "error", attempt=tally.attempts, reason=fault.reason,
-                  error=fault.message, endpoint=url, latency=latency)
-        return None, fault, url
-
-    async def _post(self, body: dict[str, Any],
-                    avoid: str | None = None) -> tuple[Reply | None, CallFault | None, float, str]:
-        """One HTTP attempt on a replica in rotation (not `avoid`, when another is in rotation);
-        the replica's breaker hears how it went before the replica is released."""
-        assert self.transport is not None
-        started = time.perf_counter()
-        async with self.transport.endpoint(avoid) as endpoint:
-            try:
-                raw = await endpoint.post(body)
-            except openai.APIError as exc:
-                fault = classify(exc)
-                self._replica(endpoint.url, fault.reason)
-                return None, fault, time.perf_counter() - started, endpoint.url
-            self._replica(endpoint.url, None)
-        latency = time.perf_counter() - started
-        try:
-            reply = parse_reply(raw)
-            reply.endpoint, reply.latency = endpoint.url, latency
-            return reply, None, latency, endpoint.url
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            fault = CallFault("bad_response", f"response is not a chat completion: {exc}"[:300], True)
-            return None, fault, latency, endpoint.url
-
-    def _replica(self, url: str, fault: str | None) -> None:
-        """Tell the replica's breaker how a request went; a change is logged with the item."""
-        assert self.transport is not None
-        event = self.transport.record(url, fault)
-        if event is not None:
-            self._replica_events.append((f"replica_{event}", fault, url))
-
-    def _log_replica_events(self, request: LLMRequest, key: str, stage: str) -> None:
-        while self._replica_events:
-            status, reason, url = self._replica_events.pop(0)
+        for status, reason, url in sent.events:  # replicas this attempt took out or put back
             self._log(request, key, stage, status, reason=reason, endpoint=url)
+        tally.attempts += 1
+        tally.latency += sent.latency
+        if sent.fault is None and sent.reply is not None:
+            self._settle(reservation, sent.reply.usage, tally, request, key, stage)
+            return sent.reply, CallFault("ok", "", False), sent.url
+        assert sent.fault is not None
+        tally.cost += self.gate.settle_fault(reservation, sent.fault.billed)
+        self._log(request, key, stage, "error", attempt=tally.attempts, reason=sent.fault.reason,
+                  error=sent.fault.message, endpoint=sent.url, latency=sent.latency, seed=seed)
+        return None, sent.fault, sent.url
+
+    async def _send(self, body: dict[str, Any], avoid: str | None = None) -> Sent:
+        """One HTTP attempt (synth.llm.sender; the ray engine sends it on a worker)."""
+        assert self.sender is not None
+        return await self.sender.send(body, avoid)
 
     def replicas_out(self) -> dict[str, int]:
         """url -> how often it was taken out of rotation in this engine's life."""
-        return self.transport.taken_out() if self.transport is not None else {}
+        return self.sender.taken_out() if self.sender is not None else {}
 
     # ------------------------------------------------------------ budget
     @property
@@ -269,10 +246,17 @@ class LLMEngine:
         """True once the cap refused a call (the batch runner then starts nothing new)."""
         return self.gate.refused
 
-    def _settle(self, reservation: Reservation, usage: dict[str, int] | None, tally: _Tally) -> None:
-        tally.usage.prompt_tokens += int((usage or {}).get("prompt_tokens", 0))
-        tally.usage.completion_tokens += int((usage or {}).get("completion_tokens", 0))
-        tally.cost += self.gate.settle(reservation, usage)
+    def _settle(self, reservation: Reservation, usage: dict[str, int] | None, tally: _Tally,
+                request: LLMRequest, key: str, stage: str) -> None:
+        """Settle an answered attempt; usage above its reservation is logged (status overshoot)."""
+        prompt, completion, _ = usage_tokens(usage)
+        tally.usage.prompt_tokens += prompt
+        tally.usage.completion_tokens += completion
+        settled = self.gate.settle(reservation, usage)
+        tally.cost += settled.usd
+        if settled.overshoot:
+            self._log(request, key, stage, "overshoot", attempt=tally.attempts,
+                      reason="reservation_overshoot", error=settled.overshoot)
 
     # ------------------------------------------------------------ helpers
     async def _respect_pause(self) -> None:
@@ -294,6 +278,7 @@ class LLMEngine:
         return fatal_message(self.services, self.provider, self.model, self.config.api_key_env, url, fault)
 
     def _result(self, request: LLMRequest, key: str, tally: _Tally, status: str, **kwargs: Any) -> LLMResult:
+        self.calls_sent += tally.attempts
         return item_result(self.services, request, key, tally, status, **kwargs)
 
     def _log(self, request: LLMRequest, key: str, stage: str, status: str, **kwargs: Any) -> None:

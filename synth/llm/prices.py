@@ -2,8 +2,11 @@
 
 - `price_in_per_mtok` / `price_out_per_mtok` in the endpoint's config always win (either one
   set: the other is 0; both 0: the endpoint is free).
-- provider `offline` and `vllm` (a local server) cost nothing unless the config prices them;
-  `budget.max_tokens` caps them.
+- provider `offline` and `vllm` / `ray_vllm` (a local server, the cluster's GPUs) cost nothing
+  unless the config prices them; `budget.max_tokens` caps them. An unpriced `vllm` / `ray_vllm`
+  endpoint with a dollar cap and no token cap is a config error before any call: the dollar
+  cap cannot bind, and the run would have no cap at all (never an uncapped run unless
+  `budget.max_usd: null` says so).
 - provider `openai` (a hosted API) without config prices: the model's price from genai-prices
   (pydantic/genai-prices, a maintained table of hosted model prices), matched by base_url and
   model name. A model it does not know, with a dollar cap (`budget.max_usd`), is a config
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synth.config import LLMConfig
+from synth.config import BudgetConfig, LLMConfig
 from synth.errors import ConfigError
 
 PER = 1_000  # tokens priced per lookup; per-MTok rate = price of PER tokens * 1000
@@ -27,12 +30,22 @@ class Prices:
     source: str  # config, genai-prices <version>, local, offline, unknown
 
 
-def resolve_prices(llm: LLMConfig, max_usd: float | None, section: str) -> Prices:
+def resolve_prices(llm: LLMConfig, budget: BudgetConfig, section: str) -> Prices:
     """The prices the budget uses for one endpoint (see the module docstring)."""
+    max_usd = budget.max_usd
     if llm.price_in_per_mtok is not None or llm.price_out_per_mtok is not None:
         return Prices(llm.price_in_per_mtok or 0.0, llm.price_out_per_mtok or 0.0, "config")
+    if llm.provider == "offline":
+        return Prices(0.0, 0.0, "offline")
     if llm.provider != "openai":
-        return Prices(0.0, 0.0, llm.provider if llm.provider == "offline" else "local")
+        if max_usd is not None and budget.max_tokens is None:
+            raise ConfigError(
+                f"{section}.provider {llm.provider} has no price, so the ${max_usd:g} dollar cap "
+                "(budget.max_usd) cannot bind and the run would have no cap; set "
+                "budget.max_tokens (input + output tokens of every stage), or price the endpoint "
+                f"({section}.price_in_per_mtok / price_out_per_mtok), or budget.max_usd: null to "
+                "run without a cap", key="budget.max_tokens")
+        return Prices(0.0, 0.0, "local")
     found = published_prices(llm.model, _first_url(llm))
     if found is not None:
         return found

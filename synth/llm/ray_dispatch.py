@@ -1,6 +1,6 @@
 """The ray engine: the driver keeps the books, Ray workers send the HTTP calls.
 
-`RayEngine` is an LLMEngine whose one HTTP attempt (`_post`) runs on a pool of Ray actors
+`RayEngine` is an LLMEngine whose one HTTP attempt (`_send`) runs on a pool of Ray actors
 (synth.llm.ray_worker.HttpWorker); everything else stays on the driver, in the same code as
 the local engine: the response cache (hits never leave the driver), the request body and its
 cache key, the budget reservation before each attempt and its settlement after, validation,
@@ -12,6 +12,9 @@ In flight: `engine.workers` x the endpoint's `concurrency` (concurrency is per w
 A worker that dies mid-call: the attempt counts as a `worker_lost` fault that may have been
 billed (its worst case stays reserved) and is retried by the engine on a restarted worker
 (Ray restarts actors, max_restarts); answers already returned are saved and never sent again.
+Any other Ray error on a call is a `ray_error` fault naming it, retried the same way (never a
+traceback). Each worker has its own replica breakers; the replicas they take out come back with
+each attempt, so the call log and `replicas_out()` name them across workers.
 Ray's own task retries are off for these calls: a resend the ledger did not reserve for could
 pass the cap. The workers of an endpoint stay up for the next stage of the same process
 (judge after generate, the revise loop inside judge) and stop with it.
@@ -21,21 +24,22 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from synth.config import EngineConfig, LLMConfig
 from synth.errors import ConfigError, LLMError
-from synth.llm import ray_worker
 from synth.llm.engine import LLMEngine
-from synth.llm.ray_worker import PostResult
-from synth.llm.replies import Reply
+from synth.llm.ray_worker import HttpWorker
 from synth.llm.retry import CallFault
+from synth.llm.sender import Sent
 from synth.llm.services import LLMServices
 
 MAX_RESTARTS = 8  # per worker actor
 REVIVE_TRIES, REVIVE_WAIT_S = 600, 0.2  # a lost worker is polled until Ray has restarted it
 LOST = "worker_lost"
+RAY_ERROR = "ray_error"  # any other Ray error on a call (task error, object lost, OOM, ...)
 
 
 def connect_ray(engine: EngineConfig) -> bool:
@@ -98,7 +102,7 @@ def _start(llm: LLMConfig, engine: EngineConfig) -> Workers:
     import ray
 
     connect_ray(engine)
-    actor = ray.remote(ray_worker.HttpWorker).options(
+    actor = ray.remote(HttpWorker).options(
         num_cpus=engine.worker_cpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
         max_concurrency=llm.concurrency + 4, scheduling_strategy="SPREAD")
     handles = [actor.remote(llm) for _ in range(engine.workers)]
@@ -138,7 +142,9 @@ class WorkerPool:
         self._turn = 0
         self._closed = False
 
-    async def post(self, body: dict[str, Any], avoid: str | None) -> PostResult:
+    async def post(self, body: dict[str, Any], avoid: str | None) -> Sent:
+        """One attempt on a worker. A worker lost mid-call is a `worker_lost` fault; any other
+        Ray error a `ray_error` fault naming it (both retried, both may have been billed)."""
         import ray
 
         pick = await self._pick()
@@ -148,7 +154,11 @@ class WorkerPool:
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
             self._lost(pick)
             text = f"ray worker {pick} was lost mid-call ({type(exc).__name__}); Ray restarts it"
-            return None, CallFault(LOST, text, True, billed=True), 0.0, f"ray-worker-{pick}", []
+            return Sent(None, CallFault(LOST, text, True, billed=True), 0.0, f"ray-worker-{pick}")
+        except ray.exceptions.RayError as exc:
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            text = f"ray worker {pick} failed the call ({type(exc).__name__}: {first})"
+            return Sent(None, CallFault(RAY_ERROR, text, True, billed=True), 0.0, f"ray-worker-{pick}")
         finally:
             self.in_flight[pick] -= 1
 
@@ -179,7 +189,7 @@ class WorkerPool:
         for _ in range(REVIVE_TRIES):
             try:
                 await self.actors[index].ready.remote()
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+            except ray.exceptions.RayError:  # not restarted yet (or not reachable): poll again
                 await asyncio.sleep(REVIVE_WAIT_S)
                 continue
             self.up[index] = True
@@ -203,14 +213,18 @@ class RayEngine(LLMEngine):
         wide = config.model_copy(update={"concurrency": config.concurrency * engine.workers})
         super().__init__(wide, services, connect=False, **kwargs)
         self.pool = WorkerPool(config, engine)
+        self.taken_out: Counter[str] = Counter()  # replica url -> times out, on any worker
 
-    async def _post(self, body: dict[str, Any],
-                    avoid: str | None = None) -> tuple[Reply | None, CallFault | None, float, str]:
+    async def _send(self, body: dict[str, Any], avoid: str | None = None) -> Sent:
         """One HTTP attempt on a worker (it picks the replica, not `avoid` when it can); its
-        replicas' breaker events go to the call log here, with the item."""
-        reply, fault, latency, url, events = await self.pool.post(body, avoid)
-        self._replica_events.extend(events)
-        return reply, fault, latency, url
+        replicas' breaker events come back with it (logged with the item, counted here)."""
+        sent = await self.pool.post(body, avoid)
+        self.taken_out.update(url for status, _, url in sent.events if status == "replica_out")
+        return sent
+
+    def replicas_out(self) -> dict[str, int]:
+        """url -> how often a worker's breaker took it out of rotation (every worker's)."""
+        return dict(self.taken_out)
 
     async def aclose(self) -> None:
         await super().aclose()

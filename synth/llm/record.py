@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from synth.llm.budget import cost_usd
+from synth.llm.budget import cost_usd, usage_tokens
 from synth.llm.prices import Prices
 from synth.llm.retry import CallFault
 from synth.llm.services import LLMServices
@@ -34,14 +34,14 @@ def item_result(services: LLMServices, request: LLMRequest, key: str, tally: Tal
 def log_call(services: LLMServices, prices: Prices, provider: str, model: str, request: LLMRequest,
              key: str, stage: str, status: str, *, attempt: int = 0, reason: str | None = None,
              error: str | None = None, usage: dict[str, int] | None = None,
-             endpoint: str | None = None, latency: float = 0.0) -> None:
-    usage = usage or {}
-    prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+             endpoint: str | None = None, latency: float = 0.0, seed: int | None = None) -> None:
+    prompt, completion, _ = usage_tokens(usage)
     services.calls.add(
         stage=stage, item_id=request.item_id, request_hash=key, provider=provider, model=model,
         status=status, endpoint=endpoint, attempt=attempt, reason=reason,
         error=services.redact(error), prompt_tokens=prompt, completion_tokens=completion,
-        cost_usd=cost_usd(prompt, completion, prices.price_in, prices.price_out), latency_s=latency)
+        cost_usd=cost_usd(prompt, completion, prices.price_in, prices.price_out), latency_s=latency,
+        seed=seed)
 
 
 def fatal_message(services: LLMServices, provider: str, model: str, api_key_env: str | None,

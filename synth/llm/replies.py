@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from synth.llm.retry import CallFault
 
 MODE = instructor.Mode.JSON_SCHEMA
+ERROR_BYTES = 1500  # the validation error sent back with a re-ask, at most (UTF-8 bytes)
 
 
 @dataclass
@@ -72,7 +73,23 @@ def validate_reply(reply: Reply, model: type[BaseModel],
     try:
         return model.model_validate_json(reply.content or ""), CallFault("ok", "", False)
     except ValidationError as exc:
-        return None, CallFault("validation_failed", str(exc)[:1500], False)
+        return None, CallFault("validation_failed", clip_bytes(str(exc), ERROR_BYTES), False)
+
+
+def clip_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (never inside a character)."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def reask_growth(max_tokens: int) -> int:
+    """A bound of the prompt tokens one re-ask adds: the answer sent back (at most max_tokens
+    of the model's own tokens) and the error message (at most ERROR_BYTES, plus the re-ask
+    wording), with their chat template markers (synth.llm.tokens.byte_bound)."""
+    from synth.llm.tokens import PER_REQUEST, byte_bound
+
+    added = reask_messages([], Reply(content="", finish="stop", refusal=None, usage=None),
+                           CallFault("validation_failed", "", False))
+    return max_tokens + ERROR_BYTES + byte_bound(added) - PER_REQUEST
 
 
 def reask_messages(messages: list[dict[str, str]], reply: Reply, fault: CallFault) -> list[dict[str, str]]:

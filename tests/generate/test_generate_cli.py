@@ -55,7 +55,7 @@ def test_status_says_a_store_is_unreadable_instead_of_zero(tmp_path, capsys):
     captured = capsys.readouterr()
     status = json.loads(captured.out)
     assert "spend.sqlite" in captured.err and "no such table" in captured.err
-    assert status["spend_usd"] is None and status["committed_usd"] is None
+    assert status["spend_usd"] is None and status["open_reserved_usd"] is None
     assert "no such table" in status["unreadable_stores"]["spend.sqlite"]
     assert status["pairs"] == 9  # the readable parts are still counted
 

@@ -39,12 +39,22 @@ def test_stage_cap_is_checked_with_the_run_cap(tmp_path):
     assert ledger.by_stage()["judge"]["committed"] == pytest.approx(0.3)
 
 
-def test_tiktoken_count_is_an_upper_bound_of_the_server_count():
+def test_the_reserved_prompt_bound_holds_for_other_tokenizers_and_languages():
+    """Without the model's tokenizer the budget reserves by UTF-8 bytes: above the count of
+    byte-level BPE (cl100k, the fake server's), of a byte-fallback tokenizer on non-English
+    text, where tiktoken x 1.25 (the old near-cap count) is below what the server bills."""
     from fake_llm_server import prompt_tokens
 
-    messages = [request(i).messages for i in range(5)]
+    texts = ["Please answer about feeling stuck in old patterns.", "Ça va? Schön. Ελληνικά",
+             "日本語のテキストです。" * 5, "😀🙂🙃" * 10]
+    messages = [request(i, text=t).messages for i, t in enumerate(texts)]
     counter = TokenCounter()
-    assert all(counter.count_messages(m) >= prompt_tokens(m) for m in messages)
+    assert all(counter.bound(m) >= prompt_tokens(m) for m in messages)
+
+    def byte_fallback(m):  # every character absent from a small vocabulary: one token a byte
+        return sum(len(str(x["content"]).encode("utf-8")) + 4 for x in m) + 3
+    assert all(counter.bound(m) >= byte_fallback(m) for m in messages)
+    assert any(counter.estimate(m) < byte_fallback(m) for m in messages)  # why the estimate is no bound
 
 
 async def test_cap_holds_under_concurrency_and_spend_matches_the_server(tmp_path, fake_llm):
@@ -93,6 +103,6 @@ def test_byte_bound_is_above_the_tokenizer_count():
 
     messages = [request(i, text="Ça va? Schön. 日本語 ok " * (i + 1)).messages for i in range(5)]
     counter = TokenCounter()
-    assert all(byte_bound(m) >= counter.count_messages(m) / 1.25 for m in messages)
+    assert all(byte_bound(m) >= counter.estimate(m) / 1.25 for m in messages)
     from fake_llm_server import prompt_tokens
     assert all(byte_bound(m) >= prompt_tokens(m) for m in messages)

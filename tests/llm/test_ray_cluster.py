@@ -29,6 +29,7 @@ def model_sets(url: str) -> list[str]:
     for role in ("generator", "judge"):
         sets += [f"{role}.provider=vllm", f"{role}.model=fake-model", f"{role}.base_url={url}",
                  f"{role}.max_retries=2", f"{role}.backoff_base_s=0.01"]
+    sets.append("budget.max_tokens=100000000")  # an unpriced vllm endpoint needs a token cap
     return [arg for s in sets for arg in ("--set", s)]
 
 

@@ -12,6 +12,7 @@ from llm_helpers import Answer, call_rows, request
 from synth.config import BudgetConfig, EngineConfig, LLMConfig
 from synth.llm import LLMServices
 from synth.llm import ray_data_provider as rdp
+from synth.llm import ray_data_rows as rows_of
 from synth.rundir import RunDir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,10 +36,10 @@ def fake_vllm(faults=None, log=None):
 
     def run(rows):
         for row in rows:
-            row = rdp.preprocess(row)
+            row = rows_of.preprocess(row)
             if log is not None:
                 log.append(row)
-            yield rdp.postprocess(answer_row(row, faults.pop(0) if faults else None))
+            yield rows_of.postprocess(answer_row(row, faults.pop(0) if faults else None))
     return run
 
 
@@ -48,8 +49,8 @@ def config(**kw):
     return LLMConfig(**values)
 
 
-async def run_many(tmp_path, runner, n=5, max_usd=100.0, **kw):
-    services = LLMServices(RunDir(tmp_path), BudgetConfig(max_usd=max_usd))
+async def run_many(tmp_path, runner, n=5, max_usd=100.0, max_tokens=10**9, **kw):
+    services = LLMServices(RunDir(tmp_path), BudgetConfig(max_usd=max_usd, max_tokens=max_tokens))
     engine = rdp.RayDataEngine(config(**kw), services, EngineConfig(kind="ray"), run_rows=runner)
     results = []
 
@@ -97,7 +98,7 @@ async def test_budget_cap_is_reserved_before_the_rows_run(tmp_path):
 
 
 def test_processor_config_builds():
-    cfg = rdp.processor_config(config(), EngineConfig(kind="ray", workers=2, batch_size=16,
+    cfg = rows_of.processor_config(config(), EngineConfig(kind="ray", workers=2, batch_size=16,
                                                       vllm_engine_kwargs={"max_model_len": 4096}))
     assert cfg.model_source == "Qwen/Qwen3-0.6B" and cfg.batch_size == 16
     assert cfg.engine_kwargs["max_model_len"] == 4096
@@ -106,10 +107,10 @@ def test_processor_config_builds():
 def test_extra_body_reaches_the_chat_template_and_the_sampling_params():
     llm = config(extra_body={"chat_template_kwargs": {"enable_thinking": False},
                              "sampling_params": {"top_p": 0.9}})
-    assert rdp.builder_kwargs(llm) == {"chat_template_kwargs": {"enable_thinking": False}}
-    params = rdp.sampling_params(llm, 7, "{}")
+    assert rows_of.builder_kwargs(llm) == {"chat_template_kwargs": {"enable_thinking": False}}
+    params = rows_of.sampling_params(llm, 7, "{}")
     assert params["top_p"] == 0.9 and params["seed"] == 7 and params["structured_outputs"] == {"json": "{}"}
-    assert rdp.builder_kwargs(config()) is None
+    assert rows_of.builder_kwargs(config()) is None
 
 
 def test_the_gpu_config_makes_a_ray_data_engine(tmp_path):
@@ -120,7 +121,7 @@ def test_the_gpu_config_makes_a_ray_data_engine(tmp_path):
     services = LLMServices(RunDir(tmp_path), cfg.budget)
     engine = make_engine(cfg.generator, services, cfg.engine, stage="generate")
     assert isinstance(engine, rdp.RayDataEngine)
-    processor = rdp.processor_config(cfg.generator, cfg.engine)
+    processor = rows_of.processor_config(cfg.generator, cfg.engine)
     assert processor.accelerator_type == "H100" and processor.batch_size == 64
     assert processor.engine_kwargs["max_model_len"] == 8192
     services.close()
@@ -130,12 +131,12 @@ def test_rows_go_through_a_ray_dataset_and_back(local_ray):
     """The rows as Arrow blocks: messages, nested sampling params and the schema survive."""
     schema = json.dumps(Answer.model_json_schema())
     rows = [{"row_id": str(i), "request_hash": f"h{i}", "messages": request(i).messages,
-             "sampling_params": rdp.sampling_params(config(), i, schema)} for i in range(6)]
+             "sampling_params": rows_of.sampling_params(config(), i, schema)} for i in range(6)]
 
     def engine_stage(row):  # a local function: Ray ships it by value to its workers
         text = json.dumps({"text": "an answer", "n": 3})
         return {**row, "generated_text": text, "num_input_tokens": 40, "num_generated_tokens": 9}
-    dataset = local_ray.data.from_items(rows).map(rdp.preprocess).map(engine_stage).map(rdp.postprocess)
+    dataset = local_ray.data.from_items(rows).map(rows_of.preprocess).map(engine_stage).map(rows_of.postprocess)
     out = sorted(dataset.take_all(), key=lambda r: int(r["row_id"]))
     assert [r["row_id"] for r in out] == [str(i) for i in range(6)]
     assert all(Answer.model_validate_json(r["text"]) and r["completion_tokens"] > 0 and not r["error"]
