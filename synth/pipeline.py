@@ -61,11 +61,11 @@ def _stage_ingest(config: RunConfig, run: RunDir) -> Any:
     return run_ingest(config, run)
 
 
-def _stage_generate(config: RunConfig, run: RunDir) -> Any:
+def _stage_generate(config: RunConfig, run: RunDir, retry_failed: bool = False) -> Any:
     from synth.generate import run_generate
     from synth.records import Segment
 
-    return run_generate(config, run, list(read_jsonl(run.segments, Segment)))
+    return run_generate(config, run, list(read_jsonl(run.segments, Segment)), retry_failed=retry_failed)
 
 
 def _stage_judge(config: RunConfig, run: RunDir) -> Any:
@@ -128,12 +128,15 @@ STAGE_FUNCTIONS: dict[str, Callable[[RunConfig, RunDir], Any]] = {
 
 
 def run_pipeline(config: RunConfig, *, until: str = "report", skip: tuple[str, ...] = (),
-                 on_stage: Callable[[StageOutcome], None] | None = None) -> PipelineResult:
-    """Run the stages in order up to `until`, skipping those in `skip`."""
+                 on_stage: Callable[[StageOutcome], None] | None = None,
+                 retry_failed: bool = False) -> PipelineResult:
+    """Run the stages in order up to `until`, skipping those in `skip`; `retry_failed`: generate
+    retries segments whose earlier generation failed for good (as `synth generate --retry-failed`)."""
     run = open_run(config)
     outcomes: list[StageOutcome] = []
     for name in STAGES[: STAGES.index(until) + 1]:
-        outcome = _run_stage(name, config, run, skipped="skipped on request" if name in skip else None)
+        outcome = _run_stage(name, config, run, skipped="skipped on request" if name in skip else None,
+                             retry_failed=retry_failed)
         outcomes.append(outcome)
         _write_run_log(run, outcomes)
         if on_stage:
@@ -150,13 +153,15 @@ def _raise_if_validation_failed(outcomes: list[StageOutcome]) -> None:
             raise ValidationFailed(f"{failed} validation check(s) failed: see reports/validation.html")
 
 
-def _run_stage(name: str, config: RunConfig, run: RunDir, skipped: str | None) -> StageOutcome:
+def _run_stage(name: str, config: RunConfig, run: RunDir, skipped: str | None,
+               retry_failed: bool = False) -> StageOutcome:
     if skipped:
         return StageOutcome(name, 0.0, skipped=skipped)
     from synth.text.embeddings import COUNTS, encode_summary
 
     started, before = time.perf_counter(), dict(COUNTS)
-    value = STAGE_FUNCTIONS[name](config, run)
+    value = (_stage_generate(config, run, retry_failed) if name == "generate"
+             else STAGE_FUNCTIONS[name](config, run))
     seconds = round(time.perf_counter() - started, 3)
     if isinstance(value, StageSkip):
         return StageOutcome(name, seconds, skipped=value.reason)

@@ -11,6 +11,7 @@ from synth.errors import InputError
 from synth.files import count_records
 from synth.llm.budget import read_spend, read_stage_spend
 from synth.llm.calllog import read_call_counts
+from synth.records import FINAL_FAILURES
 from synth.rundir import RunDir
 
 LEGACY = "legacy"  # pairs made before generation sets (synth.generate.sets.LEGACY)
@@ -60,6 +61,16 @@ def _failed(pairs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> dict
             if str(f["segment_id"]) not in with_pairs}
 
 
+def retry_hint(failed_for_good: dict[str, int]) -> str | None:
+    """The line that says how to retry segments a rerun skips (None when there are none)."""
+    total = sum(failed_for_good.values())
+    if not total:
+        return None
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(failed_for_good.items()))
+    return (f"{total} segment{'s' if total != 1 else ''} failed for good ({reasons}); "
+            "rerun with --retry-failed")
+
+
 def generations(run: RunDir, pairs: list[dict[str, Any]], failures: list[dict[str, Any]],
                 unreadable: Counter[str], spend: dict[str, float] | None,
                 texts: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,8 +85,9 @@ def generations(run: RunDir, pairs: list[dict[str, Any]], failures: list[dict[st
         first = sets.get(gid) or {"provider": own[0].get("generator"), "model": own[0].get("generator_model")}
         failed = _failed(own, [f for f in failures if (f.get("generation") or LEGACY) == gid])
         done = {str(p["segment_id"]) for p in own if texts.get(str(p["segment_id"])) == p.get("answer")}
+        final = Counter(r for r in failed.values() if r in FINAL_FAILURES)
         out.append({"id": gid, "provider": first.get("provider"), "model": first.get("model"),
-                    "pairs": len(own), "failed": len(failed),
+                    "pairs": len(own), "failed": len(failed), "failed_for_good": dict(sorted(final.items())),
                     "spend_usd": None if spend is None else round(spend.get(f"generate:{gid}", 0.0), 6),
                     "pending": len(set(texts) - done - set(failed))})
     return out
@@ -109,6 +121,12 @@ def run_status(run: RunDir) -> dict[str, Any]:
         "calls": calls and calls["calls"], "cached": calls and calls["cached"],
         "calls_by_status": calls and calls["by_status"],
     }
+    final: Counter[str] = Counter()
+    for entry in status["generations"]:
+        final.update(entry["failed_for_good"])
+    hint = retry_hint(dict(final))
+    if hint:  # segments every rerun skips until asked: say how
+        status["retry_failed"] = hint
     if unreadable_stores:  # counts from a store that cannot be read are None, never 0
         status["unreadable_stores"] = unreadable_stores
     if unreadable:

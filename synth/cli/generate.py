@@ -58,6 +58,8 @@ def _print_summary(summary: GenerateSummary, json_out: bool, budget: BudgetConfi
               f"{summary.failed} failed ({failures}); {summary.calls} call(s), {summary.cached} "
               f"cached; spend ${summary.spend_usd:.4f} (run total ${summary.run_spend_usd:.4f}, "
               f"{summary.run_tokens:,} tokens settled{open_reserved(summary)})")
+    if summary.retry_hint:
+        out.print(summary.retry_hint)
     for url, times in summary.replicas_out.items():
         out.print(f"replica {url} was taken out of rotation {times} time(s) (see calls.sqlite, "
                   "status replica_out)")

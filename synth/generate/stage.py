@@ -27,12 +27,10 @@ from synth.generate.offline import OfflineQuestionWriter
 from synth.generate.prompts import GenerationPrompts, QuestionSetBase, Slot, question_set_model
 from synth.generate.sets import generation_set, load_sets, register
 from synth.llm import LLMEngine, LLMRequest, LLMResult, LLMServices, make_engine, run_batch
-from synth.records import GenerationFailure, GenerationSet, Pair, Segment, stable_id, utc_now
+from synth.records import FINAL_FAILURES, GenerationFailure, GenerationSet, Pair, Segment, stable_id, utc_now
 from synth.rundir import RunDir
+from synth.status import retry_hint
 
-# failures a rerun does not try again (the same request would fail the same way)
-FINAL_REASONS = frozenset({"validation_failed", "truncated", "refusal", "prompt_too_long",
-                           "unknown_expert"})
 
 class GenerateSummary(BaseModel):
     generation: str = ""  # the set this run wrote (synth.generate.sets)
@@ -60,6 +58,8 @@ class GenerateSummary(BaseModel):
     run_open_usd: float = 0.0  # open reservations in the ledger (calls killed mid-flight), apart
     run_open_tokens: int = 0
     replicas_out: dict[str, int] = Field(default_factory=dict)  # replica url -> times taken out
+    failed_for_good: dict[str, int] = Field(default_factory=dict)  # reason -> segments a rerun skips
+    retry_hint: str = ""  # "N segments failed for good (...); rerun with --retry-failed"
 
 
 @dataclass
@@ -139,13 +139,24 @@ def build_job(gen: GeneratorConfig, run_seed: int, prompts: GenerationPrompts, e
 def finished_segments(run: RunDir, generation: str, texts: dict[str, str],
                       retry_failed: bool = False) -> set[str]:
     """Segments of this set a rerun skips: those holding pairs made from the segment's current
-    text (`texts`: segment id -> text), and those with a final failure."""
+    text (`texts`: segment id -> text), and those whose last failure is final."""
+    done, last = _set_state(run, generation, texts)
+    return done if retry_failed else done | {s for s, r in last.items() if r in FINAL_FAILURES}
+
+
+def failed_for_good(run: RunDir, generation: str, texts: dict[str, str]) -> dict[str, int]:
+    """reason -> segments of this set without pairs whose last failure is final."""
+    reasons = [r for r in _set_state(run, generation, texts)[1].values() if r in FINAL_FAILURES]
+    return {r: reasons.count(r) for r in sorted(set(reasons))}
+
+
+def _set_state(run: RunDir, generation: str, texts: dict[str, str]) -> tuple[set[str], dict[str, str]]:
+    """This set's segments with pairs of their current text, and the others' last failure."""
     done = {p.segment_id for p in read_jsonl(run.pairs, Pair)
             if p.generation == generation and texts.get(p.segment_id) == p.answer}
-    if not retry_failed:
-        done |= {f.segment_id for f in read_jsonl(run.failures, GenerationFailure)
-                 if f.generation == generation and f.reason in FINAL_REASONS}
-    return done
+    last = {f.segment_id: f.reason for f in read_jsonl(run.failures, GenerationFailure)
+            if f.generation == generation and f.segment_id in texts and f.segment_id not in done}
+    return done, last
 
 
 def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry_run: bool = False,
@@ -155,8 +166,8 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
     prompts = GenerationPrompts.load(config, experts)
     gen_set = generation_set(config, prompts)
     summary = _start_set(run, gen_set, len(segments), dry_run)
-    done = finished_segments(run, gen_set.generation_id, {s.segment_id: s.text for s in segments},
-                             retry_failed)
+    texts = {s.segment_id: s.text for s in segments}
+    done = finished_segments(run, gen_set.generation_id, texts, retry_failed)
     pending, unknown, seen = [], [], set(done)
     for seg in segments:
         if seg.segment_id in seen:
@@ -168,6 +179,9 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
             for seg in pending]
     summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress,
                                     gen_set))
+    if not dry_run:
+        summary.failed_for_good = failed_for_good(run, gen_set.generation_id, texts)
+        summary.retry_hint = retry_hint(summary.failed_for_good) or ""
     if summary.budget_exhausted:
         error = budget_error(config.budget, summary.run_spend_usd + summary.run_open_usd,
                              summary.run_tokens + summary.run_open_tokens,
