@@ -130,7 +130,8 @@ class LLMEngine:
             raise LLMError(f"provider offline has no offline answerer for stage {stage!r}")
         key = "offline-" + request.template_hash
         try:
-            value = model.model_validate(self.offline(request).model_dump())
+            value = model.model_validate(self.offline(request).model_dump(),
+                                         context=request.validation_context or None)
         except ValidationError as exc:
             self._log(request, key, stage, "invalid", reason="validation_failed", error=str(exc)[:1500])
             return LLMResult(item_id=request.item_id, status="failed", reason="validation_failed",
@@ -144,7 +145,7 @@ class LLMEngine:
         if hit is None:
             return None
         try:
-            value = model.model_validate_json(hit["content"])
+            value = model.model_validate_json(hit["content"], context=request.validation_context or None)
         except ValidationError as exc:  # the model changed since: pay again, and say why
             self._log(request, key, stage, "cache_miss", reason="cached_answer_invalid",
                       error=str(exc)[:1500])
@@ -180,7 +181,7 @@ class LLMEngine:
                 await self._wait_before_retry(tries - 1, fault, url)
                 continue
             tries, answers = tries + 1, answers + 1
-            value, fault = validate_reply(reply, model, self.config.max_tokens)
+            value, fault = validate_reply(reply, model, self.config.max_tokens, request.validation_context)
             status = "ok" if value is not None else _STATUS.get(fault.reason, fault.reason)
             self._log(request, key, stage, status, attempt=tally.attempts,
                       reason=None if value is not None else fault.reason,

@@ -185,7 +185,7 @@ class RayDataEngine(LLMEngine):
         item.answers += 1
         reply = reply_of(row, self.config.max_tokens)
         self._settle(reservation, reply.usage, item.tally, item.request, item.key, stage)
-        value, fault = validate_reply(reply, model, self.config.max_tokens)
+        value, fault = validate_reply(reply, model, self.config.max_tokens, item.request.validation_context)
         status = "ok" if value is not None else ("invalid" if fault.reason == "validation_failed" else fault.reason)
         self._log(item.request, item.key, stage, status, attempt=item.tally.attempts,
                   reason=None if value is not None else fault.reason,

@@ -62,8 +62,8 @@ def strict_format(model: type[BaseModel]) -> dict[str, Any]:
     return dict(type_to_response_format_param(model))  # type: ignore[arg-type]
 
 
-def validate_reply(reply: Reply, model: type[BaseModel],
-                   max_tokens: int) -> tuple[BaseModel | None, CallFault]:
+def validate_reply(reply: Reply, model: type[BaseModel], max_tokens: int,
+                   context: dict[str, Any] | None = None) -> tuple[BaseModel | None, CallFault]:
     """The validated answer, or the fault to re-ask with (refusal is not re-asked)."""
     if reply.refusal and not reply.content:
         return None, CallFault("refusal", f"the model refused: {reply.refusal}"[:300], False)
@@ -71,7 +71,7 @@ def validate_reply(reply: Reply, model: type[BaseModel],
         return None, CallFault("truncated", f"the answer was cut off at max_tokens ({max_tokens}); "
                                "answer again, shorter, as one complete JSON object", False)
     try:
-        return model.model_validate_json(reply.content or ""), CallFault("ok", "", False)
+        return model.model_validate_json(reply.content or "", context=context or None), CallFault("ok", "", False)
     except ValidationError as exc:
         return None, CallFault("validation_failed", clip_bytes(str(exc), ERROR_BYTES), False)
 

@@ -31,6 +31,9 @@ class LLMRequest(BaseModel):
     seed: int | None = None
     # inputs for the offline provider (no model): it builds the answer from these, not from text
     offline_inputs: dict[str, Any] = Field(default_factory=dict)
+    # what the response model's validators read beside the answer (pydantic validation context,
+    # e.g. the pair a judge's quotes must come from); not sent, not part of the request hash
+    validation_context: dict[str, Any] = Field(default_factory=dict)
 
 
 class LLMResult(BaseModel, Generic[T]):
