@@ -144,7 +144,10 @@ class RayDataEngine(LLMEngine):
                 if item.reservation is not None:
                     item.tally.cost += self.gate.settle_fault(item.reservation, billed=True)
                     item.reservation = None
+                item.tally.attempts += 1
                 item.fault = CallFault(LOST_ROW, "the processor never returned this row", True)
+                self._log(item.request, item.key, stage, "error", attempt=item.tally.attempts,
+                          reason=LOST_ROW, error=item.fault.message)
                 again.append(item)
         return again
 

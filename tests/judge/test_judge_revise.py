@@ -52,6 +52,7 @@ def test_revise_loop_stops_at_its_limit_and_records_every_round(tmp_path, fake_l
     assert all("scripted" in b["messages"][1]["content"] for b in judge.revise_requests)
     assert len(judge.revise_requests) == 3 and judge.judge_requests == 4 + 3
     assert result.summary()["revised"] == 3 and result.summary()["revise_requests"] == 3
+    assert result.summary()["revise_calls"] == 3  # the generator calls the revisions sent
     count = fake_llm.count
     run_judge(config, run, pairs, progress=False)  # rerun: revisions reloaded, nothing paid twice
     assert fake_llm.count == count
