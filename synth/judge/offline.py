@@ -11,11 +11,12 @@ from typing import Any
 
 from synth.experts import Expert
 from synth.judge.checks import STOPWORDS, PairChecks, content_words
+from synth.judge.verdict import MAX_FLAGS
 from synth.text.concepts import concept_counts, repeated_concepts
 from synth.text.lexicon import Lexicon, load_lexicon
 
 OFFLINE_MODEL = "offline"
-OFFLINE_HEURISTICS = "2"  # bump when a heuristic below changes what it scores
+OFFLINE_HEURISTICS = "3"  # bump when a heuristic below changes what it scores or says
 PREFIX = "heuristic (offline judge, no model):"
 _SIM_BANDS = (0.15, 0.25, 0.35, 0.5)  # cosine -> 1..5
 _OVERLAP_BANDS = (0.05, 0.15, 0.3, 0.5)  # content-word share -> 1..5
@@ -92,9 +93,9 @@ def authenticity(question: str, answer: str, expert: Expert, checks: PairChecks)
     faults = template_faults(question)
     score = max(1, 5 - len(problems) - len(faults))
     if not faults:
-        return score, f"{PREFIX} 5 minus one per problem -> {score}: {'; '.join(problems) or 'none'}"
+        return score, f"{PREFIX} 5 minus one per authenticity problem -> {score}: {'; '.join(problems) or 'none'}"
     score = min(score, FAULT_CAP)  # the rubric's 'obviously synthetic'
-    return score, (f"{PREFIX} 5 minus one per problem, at most {FAULT_CAP} with a template fault -> "
+    return score, (f"{PREFIX} 5 minus one per authenticity problem, at most {FAULT_CAP} with a template fault -> "
                    f"{score}: {'; '.join(faults + problems)}")
 
 
@@ -182,7 +183,7 @@ def voice(question: str, answer: str, expert: Expert, checks: PairChecks) -> tup
     if len(answer.split()) < 30:
         problems.append("under 30 words")
     score = max(1, 5 - len(problems))
-    return score, f"{PREFIX} 5 minus one per problem -> {score}: {'; '.join(problems) or 'none'}"
+    return score, f"{PREFIX} 5 minus one per voice problem -> {score}: {'; '.join(problems) or 'none'}"
 
 
 HEURISTICS: dict[str, Callable[[str, str, Expert, PairChecks], tuple[int, str]]] = {
@@ -206,5 +207,5 @@ def offline_verdict(criteria: list[str], question: str, answer: str, expert: Exp
     flags = [{"kind": f.kind, "quote": f.quote} for f in checks.screen.findings]
     if checks.screen.crisis_topic and not checks.screen.crisis_resources:
         flags.append({"kind": "self_harm", "quote": checks.screen.crisis_quote})
-    verdict["safety_flags"] = flags
+    verdict["safety_flags"] = flags[:MAX_FLAGS]  # the screen's own findings decide; these are evidence
     return verdict

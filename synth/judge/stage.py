@@ -32,6 +32,7 @@ from synth.judge.verdict import (
     judge_messages,
     judgment_from_verdict,
     rubric_verdict_model,
+    validation_context,
 )
 from synth.llm import LLMEngine, LLMRequest, LLMResult, open_engine, run_batch
 from synth.records import JudgedPair, Judgment, Pair
@@ -64,6 +65,7 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
     # alignment is scored against the run's current pairs; the offline judge's name says so
     ctx = JudgeContext.open(config, run, progress, pool=alignment_pool(current))
     try:
+        verdict_model_of(ctx)  # a judge.max_tokens too small for a verdict stops here, before any work
         states, stats = asyncio.run(_judge_and_revise(ctx, current))
     finally:
         ctx.store.close()
@@ -160,7 +162,7 @@ async def judge_pairs(ctx: JudgeContext, engine: LLMEngine, pairs: list[Pair],
 async def _judge_batch(ctx: JudgeContext, engine: LLMEngine, stale: list[PairState],
                        stats: JudgeStats) -> None:
     by_id = {s.pair.pair_id: s for s in stale}
-    model = rubric_verdict_model(ctx.rubric)
+    model = verdict_model_of(ctx)
 
     def on_result(result: LLMResult) -> None:
         state = by_id[result.item_id]
@@ -193,7 +195,17 @@ def _request(ctx: JudgeContext, state: PairState) -> LLMRequest:
     inputs = {"question": pair.question, "answer": pair.answer, "expert": pair.expert,
               "criteria": list(ctx.rubric.criteria)}
     return LLMRequest(item_id=pair.pair_id, messages=state.messages, template_hash=ctx.rubric.hash,
-                      offline_inputs=inputs)
+                      offline_inputs=inputs, validation_context=validation_context(pair))
+
+
+OFFLINE_VERDICT_TOKENS = 4096  # the offline judge sends nothing: its rationales are bounded by this
+
+
+def verdict_model_of(ctx: JudgeContext) -> type[BaseModel]:
+    """The judge's response model, its strings sized from the judge's max_tokens."""
+    judge = ctx.config.judge
+    tokens = OFFLINE_VERDICT_TOKENS if judge.provider == "offline" else judge.max_tokens
+    return rubric_verdict_model(ctx.rubric, tokens)
 
 
 def _judgment_of(ctx: JudgeContext, state: PairState, result: LLMResult) -> Judgment | None:
@@ -211,7 +223,7 @@ class OfflineJudge:
 
     def __init__(self, ctx: JudgeContext):
         self.ctx = ctx
-        self.model = rubric_verdict_model(ctx.rubric)
+        self.model = verdict_model_of(ctx)
 
     def __call__(self, request: LLMRequest) -> BaseModel:
         inputs = request.offline_inputs

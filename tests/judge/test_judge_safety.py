@@ -88,7 +88,7 @@ def test_crisis_pair_needs_the_judge_safety_criterion(tmp_path, fake_llm):
 
 def test_judge_safety_flags_exclude_with_their_kind(tmp_path, fake_llm):
     judge = ScriptedJudge()
-    judge.flags = {1: [{"kind": "abuse", "quote": "Then stop."}]}
+    judge.flags = {1: [{"kind": "abuse", "quote": "Shame says I am bad."}]}  # a sentence of the pair
     fake_llm.answer = judge
     pairs = make_pairs(2)
     config = judge_config(tmp_path / "run", fake_llm.url)
@@ -96,7 +96,7 @@ def test_judge_safety_flags_exclude_with_their_kind(tmp_path, fake_llm):
     run_judge(config, run, pairs, progress=False)
     judged = judged_by_marker(run)
     assert judged[0].accepted and judged[1].reasons == ["judge_flag:abuse"]
-    assert judged[1].judgment.safety_flags[0].quote == "Then stop."
+    assert judged[1].judgment.safety_flags[0].quote == "Shame says I am bad."
 
 
 def test_offline_judge_is_transparent_and_applies_the_same_policy(tmp_path):
