@@ -236,12 +236,13 @@ class SetMetrics(Record):
     """What one generation set (or one expert's part of it) gave, on the compared segments."""
 
     pairs: int = 0
-    judged: int = 0  # pairs with an ok judgment in judged.jsonl
+    judged: int = 0  # pairs with an ok judgment of the compared judge in judged.jsonl
+    other_judge: int = 0  # pairs whose verdict in judged.jsonl is another judge's (never shown)
     accepted: int = 0
     accept_rate: float | None = None  # accepted / judged (None: nothing judged)
     mean_scores: dict[str, float] = Field(default_factory=dict)  # criterion -> mean judge score
     failed: int = 0  # segments whose generation failed for good
-    spend_usd: float = 0.0  # generation spend (the set: its ledger stage; an expert: call log)
+    spend_usd: float = 0.0  # generation spend on the compared segments (the call log)
     cost_per_accepted_usd: float | None = None
     distinct_bigrams: float | None = None  # distinct-2 of the questions (unique / all bigrams)
     embedding_distance: float | None = None  # mean cosine distance between a segment's questions
@@ -255,4 +256,6 @@ class SetComparison(SetMetrics):
     provider: str
     model: str
     segments: int = 0  # segments compared (those every set attempted)
+    judge: str = ""  # the config's judge, whose verdicts alone are counted (judgments.sqlite name)
+    rubric: str = ""  # its rubric: id, version and hash
     experts: dict[str, SetMetrics] = Field(default_factory=dict)
