@@ -148,3 +148,23 @@ def test_status_and_the_generate_summary_print_one_settled_total(tmp_path):
 
     status = run_status(RunDir(tmp_path))
     assert (status["tokens"], status["open_reserved_tokens"]) == (420, 300)
+
+
+def test_generate_refuses_an_unpriced_vllm_run_with_only_a_dollar_cap(tmp_path, fake_llm, capsys):
+    """Exit 2 before any call, the dry run too, naming the key that would cap it."""
+    from generate_fixture import gen_config_file, make_segments
+
+    from synth.cli import main
+    from synth.files import write_jsonl
+
+    run_dir = tmp_path / "run"
+    config = gen_config_file(run_dir, fake_llm.url, **{
+        "generator.provider": "vllm", "generator.price_in_per_mtok": None,
+        "generator.price_out_per_mtok": None, "budget.max_usd": 5})
+    run_dir.mkdir(parents=True)
+    write_jsonl(run_dir / "segments.jsonl", make_segments(2))
+    for extra in (["--dry-run"], ["--no-progress"]):
+        assert main(["generate", str(config), *extra]) == 2
+        assert "budget.max_tokens" in capsys.readouterr().err
+    assert fake_llm.count == 0
+    assert main(["generate", str(config), "--no-progress", "--set", "budget.max_tokens=1000000"]) == 0
