@@ -9,7 +9,7 @@ from rich.table import Table
 
 from synth.cli.app import app
 from synth.cli.options import ConfigArg, JsonOption, SetOption, load
-from synth.errors import ConfigError
+from synth.errors import ConfigError, TrainFailed
 from synth.rundir import open_run
 
 console = Console(stderr=True, soft_wrap=True)
@@ -30,16 +30,18 @@ def train_command(config: ConfigArg, expert: ExpertOption = None, all_experts: A
 
     Writes reports/train_<expert>.{json,html} with loss curves; exits 8 when training fails.
     """
-    from synth.train import TrainOptions, exported_experts, run_train
+    from synth.export import exported_experts
+    from synth.train import TrainOptions, run_train
 
     cfg = load(config, sets)
     run = open_run(cfg)
-    names = exported_experts(run) if all_experts else list(expert or [])
+    exported = exported_experts(run, TrainFailed)
+    names = exported if all_experts else list(expert or [])
     if not names:
         raise ConfigError("name an expert with --expert NAME (repeatable) or pass --all")
-    unknown = sorted(set(names) - set(exported_experts(run)))
+    unknown = sorted(set(names) - set(exported))
     if unknown:
-        raise ConfigError(f"not exported: {', '.join(unknown)}; exported: {', '.join(exported_experts(run))}",
+        raise ConfigError(f"not exported: {', '.join(unknown)}; exported: {', '.join(exported)}",
                           key="--expert")
     options = TrainOptions(tiny=tiny, max_steps=max_steps, config_path=str(config))
     results = run_train(cfg, run, names, options, log=lambda m: console.print(f"[dim]{m}[/]", highlight=False))

@@ -29,6 +29,11 @@ def load_manifest(run: RunDir, missing: type[SynthError]) -> ExportManifest:
         raise InputError(f"invalid ExportManifest: {exc.errors()[0]['msg']}", file=str(path)) from None
 
 
+def exported_experts(run: RunDir, missing: type[SynthError]) -> list[str]:
+    """The experts the run's export holds; `missing` as in load_manifest."""
+    return sorted(load_manifest(run, missing).experts)
+
+
 def input_hashes(
     config: RunConfig, curated: Sequence[CuratedPair], chat: ChatTokenizer
 ) -> dict[str, str]:

@@ -17,12 +17,13 @@ DROPPED = ("layer_types", "max_window_layers", "architectures", "torch_dtype", "
            "transformers_version", "_name_or_path", "auto_map", "quantization_config")
 
 
-def load_tokenizer(source: str, pad_token: str | None = None) -> Any:
-    """The target tokenizer with the pad token the exported config sets (or the rule's)."""
+def tokenizer_with_pad(source: str, pad_token: str | None = None) -> Any:
+    """The target tokenizer (synth.tokenizer.load_tokenizer) with the pad token the exported
+    config sets (or the rule's); TrainFailed when it cannot be loaded."""
     from synth.errors import TrainFailed
-    from synth.tokenizer import load_tokenizer as load
+    from synth.tokenizer import load_tokenizer
 
-    tokenizer = load(source, error=TrainFailed)
+    tokenizer = load_tokenizer(source, error=TrainFailed)
     pad = pad_token or pad_token_for(tokenizer)
     if pad:
         tokenizer.pad_token = pad

@@ -23,12 +23,12 @@ from synth.errors import TrainFailed
 from synth.export.chat import tokenizer_source
 from synth.export.manifest import load_manifest
 from synth.export.stage import base_model_of
-from synth.records import ExportManifest, TrainConfigFile, TrainResult
+from synth.records import TrainConfigFile, TrainResult
 from synth.rundir import RunDir
 from synth.train.adapter import RELOAD_TOLERANCE, adapter_problems, lora_b_moved, reload_difference
 from synth.train.data import packed_dataset
 from synth.train.launch import accelerate_command, training_extra_missing
-from synth.train.model import load_tokenizer, real_model, tiny_model
+from synth.train.model import real_model, tiny_model, tokenizer_with_pad
 from synth.train.report import write_train_report
 from synth.train.trainer import (
     build_trainer,
@@ -65,7 +65,7 @@ def _prepare(config: RunConfig, run: RunDir, expert: str, model_source: Any) -> 
     export = run.path("export")
     file = load_train_config(export / expert / "config" / "trl.yaml")
     pad = file.sft.get("pad_token")
-    tokenizer = load_tokenizer(tokenizer_source(config.export.tokenizer, model_source, config.resolve),
+    tokenizer = tokenizer_with_pad(tokenizer_source(config.export.tokenizer, model_source, config.resolve),
                                pad if isinstance(pad, str) else None)
     vocab = max(len(tokenizer), int(model_source.shape().vocab))
     train, figures = packed_dataset(export / file.data_files["train"], vocab)
@@ -76,21 +76,12 @@ def _prepare(config: RunConfig, run: RunDir, expert: str, model_source: Any) -> 
     return _Prepared(file, tokenizer, train, val, {k: float(v) for k, v in figures.items()})
 
 
-def exported_experts(run: RunDir) -> list[str]:
-    """The experts the run's export holds (export/manifest.json)."""
-    return sorted(_manifest(run).experts)
-
-
-def _manifest(run: RunDir) -> ExportManifest:
-    return load_manifest(run, TrainFailed)
-
-
 def train_expert(config: RunConfig, run: RunDir, expert: str, options: TrainOptions,
                  log: Log) -> TrainResult:
     """Train one expert's adapter; TrainFailed (after writing the report) on a bad result."""
     import torch
 
-    manifest = _manifest(run)
+    manifest = load_manifest(run, TrainFailed)
     if manifest.base_model != config.export.base_model:
         raise TrainFailed(f"the export was made for {manifest.base_model} but export.base_model is "
                           f"{config.export.base_model}: run `synth export` again")

@@ -27,22 +27,21 @@ from rich.console import Console
 from synth.config import RunConfig
 from synth.errors import InputError, ValidationFailed
 from synth.export.chat import tokenizer_source
-from synth.export.manifest import load_manifest as read_manifest
+from synth.export.manifest import load_manifest
 from synth.export.stage import base_model_of
 from synth.files import atomic_write_text, read_jsonl
+from synth.generate.stale import segment_texts
 from synth.records import (
     CheckStatus,
     CuratedPair,
-    ExportManifest,
     Pair,
-    Segment,
     ValidationCheck,
     ValidationReport,
 )
 from synth.rundir import RunDir
 from synth.train import TrainOptions, train_expert
 from synth.train.launch import training_extra_missing
-from synth.train.model import load_tokenizer
+from synth.train.model import tokenizer_with_pad
 from synth.train.trainer import load_train_config
 from synth.validate.litgpt import litgpt_checks
 from synth.validate.report import write_validation_html
@@ -52,7 +51,7 @@ SPLITS = ("train", "val")
 MAX_SHOWN = 3
 Log = Callable[[str], None]
 
-__all__ = ["exported_experts", "run_validate", "training_extra_missing"]
+__all__ = ["run_validate", "training_extra_missing"]
 
 
 class _Row(BaseModel):
@@ -102,21 +101,13 @@ def read_rows(path: Path, model: type[_Row]) -> list[_Row]:
     return list(read_jsonl(path, model, torn_tail_ok=False))
 
 
-def load_manifest(run: RunDir) -> ExportManifest:
-    return read_manifest(run, ValidationFailed)
-
-
-def exported_experts(run: RunDir) -> list[str]:
-    return sorted(load_manifest(run).experts)
-
-
 def _check(expert: str, name: str, status: CheckStatus, detail: str, **figures: float) -> ValidationCheck:
     return ValidationCheck(expert=expert, check=name, status=status, detail=detail, figures=figures)
 
 
-def segment_texts(run: RunDir) -> dict[str, str]:
+def pair_source_texts(run: RunDir) -> dict[str, str]:
     """pair_id -> cleaned text of its source segment (through the pair's segment_id)."""
-    texts = {s.segment_id: s.text for s in read_jsonl(run.segments, Segment)}
+    texts = segment_texts(run) or {}
     pairs: dict[str, str] = {p.pair_id: p.segment_id for p in read_jsonl(run.pairs, Pair)}
     for split in SPLITS:
         for curated in read_jsonl(run.curated(split), CuratedPair):
@@ -187,7 +178,7 @@ def trl_checks(config: RunConfig, run: RunDir, experts: list[str], log: Log) -> 
         checks += packed_step(one_step, expert, work / "adapter")
         file = load_train_config(run.path("export", expert, "config", "trl.yaml"))
         pad = file.sft.get("pad_token")
-        tokenizer = load_tokenizer(tokenizer_dir(config), pad if isinstance(pad, str) else None)
+        tokenizer = tokenizer_with_pad(tokenizer_dir(config), pad if isinstance(pad, str) else None)
         checks.append(jsonl_step(file, run.path("export", expert, "trl"), work / "jsonl", model,
                                  tokenizer))
     return checks
@@ -200,12 +191,12 @@ def _stderr_log(message: str) -> None:
 def run_validate(config: RunConfig, run: RunDir, log: Log | None = None) -> ValidationReport:
     """Run every check on the run's export; write reports/validation.{json,html}."""
     log = log or _stderr_log
-    manifest = load_manifest(run)
+    manifest = load_manifest(run, ValidationFailed)
     if manifest.base_model != config.export.base_model:  # an alias, hub id or folder
         raise ValidationFailed(f"the export was made for {manifest.base_model} but export.base_model is "
                                f"{config.export.base_model}: run `synth export` again")
     experts = sorted(manifest.experts)
-    sources = segment_texts(run)
+    sources = pair_source_texts(run)
     checks = [check for e in experts for check in (voice_check(run, e, sources), ids_check(run, e))]
     checks += trl_checks(config, run, experts, log)
     checks += litgpt_checks(config, run, experts, manifest, log)

@@ -10,11 +10,12 @@ import pytest
 from export_fixture import build_tiny_tokenizer, make_run
 
 from synth.errors import InputError, ValidationFailed
+from synth.export.manifest import exported_experts, load_manifest
 from synth.export.stage import base_model_of
 from synth.records import ValidationReport
 from synth.train.adapter import adapter_problems
 from synth.train.launch import training_extra_missing
-from synth.train.model import load_tokenizer
+from synth.train.model import tokenizer_with_pad
 from synth.train.trainer import load_train_config
 from synth.validate import stage as validate
 from synth.validate.litgpt import litgpt_checks
@@ -31,8 +32,8 @@ def _rewrite(path: Path, change) -> None:
 
 def test_voice_and_ids_pass_on_a_clean_export(tmp_path):
     _config, run = make_run(tmp_path)
-    sources = validate.segment_texts(run)
-    for expert in validate.exported_experts(run):
+    sources = validate.pair_source_texts(run)
+    for expert in exported_experts(run, ValidationFailed):
         voice = validate.voice_check(run, expert, sources)
         ids = validate.ids_check(run, expert)
         assert (voice.status, ids.status) == ("pass", "pass"), (voice, ids)
@@ -49,10 +50,10 @@ def test_voice_fails_when_an_answer_differs_from_its_segment(tmp_path):
         changed["id"] = rows[2]["id"]
 
     _rewrite(path, edit)
-    check = validate.voice_check(run, "practical", validate.segment_texts(run))
+    check = validate.voice_check(run, "practical", validate.pair_source_texts(run))
     assert check.status == "fail"
     assert changed["id"] in check.detail and "litgpt/train" in check.detail
-    assert validate.voice_check(run, "empathetic", validate.segment_texts(run)).status == "pass"
+    assert validate.voice_check(run, "empathetic", validate.pair_source_texts(run)).status == "pass"
 
 
 def test_messages_format_is_checked_when_exported(tmp_path):
@@ -66,7 +67,7 @@ def test_messages_format_is_checked_when_exported(tmp_path):
         path = run.path("export", "empathetic", "messages", f"{split}.jsonl")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    voice = validate.voice_check(run, "empathetic", validate.segment_texts(run))
+    voice = validate.voice_check(run, "empathetic", validate.pair_source_texts(run))
     assert voice.status == "fail" and "messages/val" in voice.detail and voice.figures["rows"] == 24
     assert validate.ids_check(run, "empathetic").detail == "same ids and split in trl, litgpt, messages"
 
@@ -86,7 +87,7 @@ def test_bad_export_line_is_named_by_file_and_line(tmp_path):
     path = run.path("export", "therapeutic", "trl", "val.jsonl")
     path.write_text(path.read_text() + '{"id": "x", "expert": "therapeutic"}\n')
     with pytest.raises(InputError) as err:
-        validate.voice_check(run, "therapeutic", validate.segment_texts(run))
+        validate.voice_check(run, "therapeutic", validate.pair_source_texts(run))
     assert str(path) in str(err.value) and "line 3" in str(err.value) and "prompt" in str(err.value)
 
 
@@ -120,7 +121,7 @@ def test_litgpt_venv_that_cannot_be_created_fails_with_a_clear_message(tmp_path)
     config.validate_.litgpt_venv = str(blocker / "venv")
     config, run = make_run(tmp_path, experts=("empathetic",), real_export=True)
     config.validate_.litgpt_venv = str(blocker / "venv")
-    checks = litgpt_checks(config, run, ["empathetic"], validate.load_manifest(run), print)
+    checks = litgpt_checks(config, run, ["empathetic"], load_manifest(run, ValidationFailed), print)
     assert [c.status for c in checks] == ["fail"]
     assert "cannot set up the LitGPT venv" in checks[0].detail and "Create it by hand" in checks[0].detail
 
@@ -159,7 +160,7 @@ def test_trl_steps_run_the_exported_config_on_a_tiny_target_model(tmp_path, base
 def _jsonl_check(tmp_path, tokenizer_folder=None):
     config, run = make_run(tmp_path, experts=("practical",), real_export=True)
     file = load_train_config(run.path("export", "practical", "config", "trl.yaml"))
-    tokenizer = load_tokenizer(str(tokenizer_folder or config.export.tokenizer))
+    tokenizer = tokenizer_with_pad(str(tokenizer_folder or config.export.tokenizer))
     return run, lambda: jsonl_step(file, run.path("export", "practical", "trl"), tmp_path / "out",
                                    base_model_of(config), tokenizer)
 
@@ -183,7 +184,7 @@ def test_tiny_tokenizer_fallback_trains_too(tmp_path):
 
 def test_validation_report_round_trips_and_names_failures(tmp_path):
     _config, run = make_run(tmp_path, experts=("practical",))
-    checks = [validate.voice_check(run, "practical", validate.segment_texts(run)),
+    checks = [validate.voice_check(run, "practical", validate.pair_source_texts(run)),
               validate._check("practical", "trl_lora_step", "fail", "loss is not finite")]
     report = ValidationReport(run_dir=str(run.root), base_model="qwen3", checks=checks)
     assert not report.passed and report.failed[0].check == "trl_lora_step"

@@ -9,6 +9,8 @@ import json
 import pytest
 from export_fixture import make_run
 
+from synth.errors import ValidationFailed
+from synth.export.manifest import load_manifest
 from synth.train.launch import training_extra_missing
 from synth.validate import stage as validate
 from synth.validate.litgpt import build_spec
@@ -39,7 +41,7 @@ def test_litgpt_load_on_llama_names_a_row_litgpt_cannot_take(tmp_path):
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     rows[1]["prompt"] = "a 'prompt' key makes LitGPT's prompt_style.apply raise TypeError"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    manifest = validate.load_manifest(run)
+    manifest = load_manifest(run, ValidationFailed)
     spec = build_spec(config, run, ["educational", "empathetic"], manifest, tmp_path)
     assert spec["prompt_style"] == "llama3" and spec["model_name"] == "meta-llama/Meta-Llama-3.1-8B-Instruct"
     checks = {c.expert: c for c in validate.litgpt_checks(config, run, ["educational", "empathetic"],
