@@ -68,6 +68,7 @@ class RayDataEngine(LLMEngine):
         super().__init__(named, services, connect=False, **kwargs)
         self.run_rows = run_rows or RayDataRows(config, engine)
         self._waiting: dict[tuple[Any, ...], list[tuple[LLMRequest, asyncio.Future[LLMResult]]]] = {}
+        self._groups: set[asyncio.Task[None]] = set()  # passes of gathered calls, running
 
     async def call(self, request: LLMRequest, model: type[BaseModel], *, stage: str | None = None,
                    stage_cap: float | None = None) -> LLMResult:
@@ -76,10 +77,14 @@ class RayDataEngine(LLMEngine):
         future: asyncio.Future[LLMResult] = asyncio.get_running_loop().create_future()
         if group not in self._waiting:
             self._waiting[group] = []
-            asyncio.get_running_loop().call_later(
-                GATHER_S, lambda: asyncio.ensure_future(self._call_group(group)))
+            asyncio.get_running_loop().call_later(GATHER_S, self._start_group, group)
         self._waiting[group].append((request, future))
         return await future
+
+    def _start_group(self, group: tuple[Any, ...]) -> None:
+        task = asyncio.get_running_loop().create_task(self._call_group(group))
+        self._groups.add(task)  # held until done (the loop keeps only a weak reference)
+        task.add_done_callback(self._groups.discard)
 
     async def _call_group(self, group: tuple[Any, ...]) -> None:
         model, stage, stage_cap = group
