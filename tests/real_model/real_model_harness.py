@@ -70,9 +70,14 @@ class LlamaServer:
         if missing:  # start would build for ~15 min: that is scripts/local_model.sh build's job
             raise FileNotFoundError("not built: " + ", ".join(missing)
                                     + " (run scripts/local_model.sh build && scripts/local_model.sh model)")
-        out = subprocess.run(["bash", str(SCRIPT), "start"], env=self.env, capture_output=True, text=True,
-                             timeout=180)
+        try:
+            out = subprocess.run(["bash", str(SCRIPT), "start"], env=self.env, capture_output=True,
+                                 text=True, timeout=180)
+        except subprocess.TimeoutExpired:
+            self.__exit__()  # a start that hung may have left a server behind
+            raise
         if out.returncode != 0:
+            self.__exit__()
             raise RuntimeError(f"scripts/local_model.sh start failed: {out.stderr[-2000:]}")
         return self
 
