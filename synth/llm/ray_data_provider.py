@@ -92,14 +92,19 @@ class RayDataEngine(LLMEngine):
         futures = {request.item_id: future for request, future in waiting}
 
         async def answer(result: LLMResult) -> None:
-            futures[result.item_id].set_result(result)
+            if not futures[result.item_id].done():  # (its caller may have been cancelled)
+                futures[result.item_id].set_result(result)
         try:
             await self.call_many([r for r, _ in waiting], model, answer, stage=stage,
                                  stage_cap=stage_cap)
         except BaseException as exc:  # noqa: BLE001 (not swallowed: raised in every caller)
-            for future in futures.values():
-                if not future.done():
+            for future in (f for f in futures.values() if not f.done()):
+                if isinstance(exc, Exception):
                     future.set_exception(exc)
+                else:
+                    future.cancel()
+            if not isinstance(exc, Exception):  # cancelled, interrupted: this task stops too
+                raise
 
     async def call_many(self, requests: Iterable[LLMRequest], model: type[BaseModel], handle: Handler,
                         *, stage: str | None = None, stage_cap: float | None = None) -> None:

@@ -182,3 +182,15 @@ async def test_replicas_taken_out_are_gathered_across_workers(tmp_path, monkeypa
     gathered = {url: sum(w.get(url, 0) for w in per_worker) for url in set().union(*per_worker)}
     assert summary.replicas_out == gathered
     assert sum(r["status"] == "replica_out" for r in call_rows(tmp_path)) == sum(gathered.values())
+
+
+async def test_a_failing_pass_raises_in_every_call_made_together(tmp_path):
+    services, engine = data_engine(tmp_path, vllm_rows("raise"))
+    try:
+        outcomes = await asyncio.gather(*(engine.call(request(i), Answer) for i in range(3)),
+                                        return_exceptions=True)
+    finally:
+        await engine.aclose()
+        services.close()
+    assert all(isinstance(o, RuntimeError) and "vLLM engine died" in str(o) for o in outcomes)
+    assert read_spend(tmp_path / "spend.sqlite")["open_tokens"] == 0
