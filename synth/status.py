@@ -10,7 +10,7 @@ from typing import Any
 from synth.errors import InputError
 from synth.files import count_records
 from synth.llm.budget import read_spend, read_stage_spend
-from synth.llm.calllog import read_call_counts
+from synth.llm.calllog import read_call_counts, read_reask_outcomes
 from synth.records import FINAL_FAILURES
 from synth.rundir import RunDir
 
@@ -106,6 +106,7 @@ def run_status(run: RunDir) -> dict[str, Any]:
     unreadable_stores: dict[str, str] = {}
     spend = _store(read_spend, run.spend_db, unreadable_stores)
     calls = _store(read_call_counts, run.calls_db, unreadable_stores)
+    reasks = _store(lambda path: read_reask_outcomes(path, "generate"), run.calls_db, unreadable_stores)
     status: dict[str, Any] = {
         "run_dir": str(run.root), "segments": segments, "pairs": _count_lines(run.pairs),
         "segments_with_pairs": len(with_pairs), "failed": len(last_failure),
@@ -120,6 +121,7 @@ def run_status(run: RunDir) -> dict[str, Any]:
                                    _store(read_stage_spend, run.spend_db, unreadable_stores), texts),
         "calls": calls and calls["calls"], "cached": calls and calls["cached"],
         "calls_by_status": calls and calls["by_status"],
+        "generate_reasks": reasks,  # invalid first answers, and how many a re-ask fixed
     }
     final: Counter[str] = Counter()
     for entry in status["generations"]:

@@ -66,6 +66,9 @@ async def test_reask_outcomes_count_what_reasks_fix(tmp_path, fake_llm):
     assert (first.status, second.status, third.status) == ("ok", "failed", "ok")
     assert read_reask_outcomes(tmp_path / "calls.sqlite") == {
         "items": 3, "first_invalid": 2, "fixed_by_reask": 1, "same_seed_reasks": 0}
+    from synth.status import run_status
+
+    assert run_status(RunDir(tmp_path))["generate_reasks"]["fixed_by_reask"] == 1  # stage generate
 
 
 def test_usage_without_token_counts_settles_at_the_reservation(tmp_path):
