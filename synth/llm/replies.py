@@ -9,6 +9,7 @@ model_validate_json on the answer text, with no per-call instructor client in be
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,7 @@ def clip_bytes(text: str, limit: int) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
+@functools.lru_cache(maxsize=8)
 def reask_growth(max_tokens: int) -> int:
     """A bound of the prompt tokens one re-ask adds: the answer sent back (at most max_tokens
     of the model's own tokens) and the error message (at most ERROR_BYTES, plus the re-ask
