@@ -24,7 +24,7 @@ def compare_command(config: ConfigArg, sets: SetOption = None, json_out: JsonOpt
     """Compare the run's generation sets (model swaps) on the same segments and the same judge:
     pairs, judged, accepted, accept rate, mean scores, failures, spend, cost per accepted pair,
     question diversity and length, per set and per expert. Writes reports/compare.html."""
-    from synth.compare import compare_json, row, run_compare
+    from synth.compare import compare_json, judge_lines, row, run_compare
 
     run = RunDir(load(config, sets).run_dir)
     if not run.pairs.exists():
@@ -34,6 +34,8 @@ def compare_command(config: ConfigArg, sets: SetOption = None, json_out: JsonOpt
         typer.echo(compare_json(results))
         return
     Console().print(_sets_table(results, row), _experts_table(results))
+    for line in judge_lines(results):  # whose verdicts these are, and which sets it has not judged
+        console.print(line, highlight=False)
     console.print(f"report: {run.path('reports', 'compare.html')}", highlight=False)
 
 

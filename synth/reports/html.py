@@ -10,7 +10,8 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem aut
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;
 text-align:left;vertical-align:top}.pass{background:#dfd}.fail{background:#fdd}
 .skipped{background:#eee}.missing{color:#a40}img{max-width:100%}th{background:#f2f2f2}
-figure{margin:1em 0}figcaption{font-size:.85em;color:#555}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}"""
+figure{margin:1em 0}figcaption{font-size:.85em;color:#555}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
+.wide{overflow-x:auto;max-width:100%}"""
 
 
 def esc(value: object) -> str:
@@ -79,7 +80,7 @@ def _html_block(block: Block) -> str:
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in block.headers)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
                        for row in block.rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return f"<div class=wide><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     if isinstance(block, Image):
         return (f'<figure><img src="{html.escape(block.file)}" alt="{html.escape(block.caption)}">'
                 f"<figcaption>{html.escape(block.caption)}</figcaption></figure>")
