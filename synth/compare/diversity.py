@@ -11,13 +11,13 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 from synth.text import embeddings
-from synth.text.stats import tokens
+from synth.text.stats import whitespace_tokens
 
 
 def distinct_bigrams(questions: Sequence[str]) -> float | None:
     seen, total = set(), 0
     for question in questions:
-        words = tokens(question)
+        words = whitespace_tokens(question)
         pairs = list(itertools.pairwise(words))
         seen.update(pairs)
         total += len(pairs)

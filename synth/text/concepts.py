@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from synth.text.lexicon import Concept, Lexicon, load_lexicon, tokens
+from synth.text.lexicon import Concept, Lexicon, letter_words, load_lexicon
 
 _CHUNK = re.compile(r"[.!?;:,\n\"()\[\]]+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
@@ -43,7 +43,7 @@ class Mention:
 
 def _chunks(text: str) -> list[list[str]]:
     """Lowercase word runs of the text, split at punctuation and redaction placeholders."""
-    return [tokens(chunk) for chunk in _CHUNK.split(_PLACEHOLDER.sub(".", text))]
+    return [letter_words(chunk) for chunk in _CHUNK.split(_PLACEHOLDER.sub(".", text))]
 
 
 def find_mentions(text: str, lexicon: Lexicon | None = None) -> list[Mention]:
@@ -70,7 +70,7 @@ def repeated_concepts(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """Concepts named twice, or inside another concept named too ('shame' with 'toxic shame')."""
     counts = concept_counts(text, lexicon)
     repeated = {name for name, n in counts.items() if n > 1}
-    words = {name: set(tokens(name)) for name in counts}
+    words = {name: set(letter_words(name)) for name in counts}
     repeated |= {a for a in counts for b in counts if a != b and words[a] <= words[b]}
     return sorted(repeated)
 
@@ -86,7 +86,7 @@ def extract_typed(text: str, max_concepts: int = 5,
         first.setdefault(m.name, m.position)
 
     def score(name: str) -> float:
-        weight = 1 + PHRASE_BONUS * (len(tokens(name)) - 1)
+        weight = 1 + PHRASE_BONUS * (len(letter_words(name)) - 1)
         return counts[name] * weight * (BROAD_WEIGHT if name in lex.broad else 1.0)
 
     ranked = sorted(counts, key=lambda name: (-score(name), first[name]))
@@ -103,8 +103,8 @@ def _distinct(ranked: list[str], limit: int) -> list[str]:
     """Ranked names less those inside a higher-ranked one ('toxic shame' holds 'shame')."""
     chosen: list[str] = []
     for name in ranked:
-        words = set(tokens(name))
-        if any(words <= set(tokens(c)) or set(tokens(c)) <= words for c in chosen):
+        words = set(letter_words(name))
+        if any(words <= set(letter_words(c)) or set(letter_words(c)) <= words for c in chosen):
             continue
         chosen.append(name)
         if len(chosen) == limit:

@@ -27,8 +27,9 @@ Word = Annotated[str, StringConstraints(pattern=r"^[a-z]+$")]
 _WORD = re.compile(r"[a-z]+")
 
 
-def tokens(text: str) -> list[str]:
-    """Lowercase words; hyphens and dashes separate words, apostrophes vanish (don't -> dont)."""
+def letter_words(text: str) -> list[str]:
+    """Lowercase runs of letters, what concept names are matched on (not synth.text.stats'
+    whitespace tokens): hyphens and dashes separate words, apostrophes vanish (don't -> dont)."""
     return _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
 
 
@@ -75,7 +76,7 @@ class Lexicon:
 
     def name_of(self, text: str) -> str | None:
         """The concept a phrase names exactly (any surface form), or None."""
-        return self.forms.get(tuple(tokens(text)))
+        return self.forms.get(tuple(letter_words(text)))
 
 
 def _number_variant(form: tuple[str, ...]) -> tuple[str, ...]:
@@ -101,9 +102,9 @@ def _build(data: LexiconFile, file: str, digest: str) -> Lexicon:
                 raise ConfigError(f"concept '{name}' listed twice", file=file, key=f"{kind}.{name}")
             entries[name] = Concept(name, kind, data.say.get(name, name))
             for form in [name, *others]:
-                _add_form(forms, tuple(tokens(form)), name, f"{kind}.{name}", file)
+                _add_form(forms, tuple(letter_words(form)), name, f"{kind}.{name}", file)
     for form, name in list(forms.items()):  # automatic singular/plural of names and phrases,
-        if len(form) > 1 or form == tuple(tokens(name)):  # never overriding an explicit form
+        if len(form) > 1 or form == tuple(letter_words(name)):  # never overriding an explicit form
             forms.setdefault(_number_variant(form), name)
     _check_names(data, entries, forms, file)
     return Lexicon(file, digest, entries, forms, max(len(f) for f in forms),

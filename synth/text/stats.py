@@ -72,19 +72,19 @@ TOKENS = _TokenTable()
 _WORD_OF, _BITS, _HASH = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
-def tokens(text: str) -> list[str]:
-    """Casefolded whitespace tokens (punctuation still attached)."""
+def whitespace_tokens(text: str) -> list[str]:
+    """Casefolded whitespace tokens (punctuation still attached): what the word statistics count."""
     return text.casefold().split()
 
 
 def word_hashes(text: str) -> list[int]:
     """Stable 32-bit hashes of the words of a text (punctuation-only tokens dropped)."""
-    return list(filter(None, map(_HASH, map(TOKENS.__getitem__, tokens(text)))))
+    return list(filter(None, map(_HASH, map(TOKENS.__getitem__, whitespace_tokens(text)))))
 
 
 def normalised(text: str) -> str:
     """Casefolded words without surrounding punctuation, single-spaced."""
-    return " ".join(filter(None, map(_WORD_OF, map(TOKENS.__getitem__, tokens(text)))))
+    return " ".join(filter(None, map(_WORD_OF, map(TOKENS.__getitem__, whitespace_tokens(text)))))
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def has_stutter(toks: list[str]) -> bool:
 
 
 def profile(text: str) -> TextProfile:
-    toks = tokens(text)
+    toks = whitespace_tokens(text)
     bits = Counter(map(_BITS, map(TOKENS.__getitem__, toks)))
 
     def count(flag: int) -> int:
