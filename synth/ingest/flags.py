@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from synth.ingest.clean import CleanResult
 from synth.ingest.langid import available as lingua_available
-from synth.ingest.langid import is_non_english as lingua_non_english
+from synth.ingest.langid import mostly_other_language
 from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
 from synth.text.stats import TextProfile, profile
 
@@ -55,7 +55,7 @@ def is_non_english(stats: TextProfile, text: str | None = None) -> bool:
     """lingua (synth.ingest.langid) when the `screen` extra is installed and the text is given;
     else the function-word ratio: under 15% English function words (8+ words)."""
     if text is not None and lingua_available():
-        return lingua_non_english(text, stats.words, stats.english)
+        return mostly_other_language(text, stats.words, stats.english)
     return stats.words >= 8 and stats.english / stats.words < 0.15
 
 

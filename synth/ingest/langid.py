@@ -50,9 +50,9 @@ def non_english_share(text: str) -> float:
     return other / total if total else 0.0
 
 
-def is_non_english(text: str, words: int, english_words: int, min_share: float = 0.5) -> bool:
+def mostly_other_language(text: str, words: int, english_words: int, min_share: float = 0.5) -> bool:
     """At least `min_share` of the words are not English (lingua), for texts of 5+ words whose
-    function-word ratio is not clearly English."""
+    function-word ratio is not clearly English. The non_english flag: synth.ingest.flags."""
     if words < 5 or english_words / words >= CLEARLY_ENGLISH:
         return False
     return non_english_share(text) >= min_share
