@@ -26,22 +26,43 @@ def modules() -> dict[str, Path]:
     return {module_name(p): p for p in SYNTH.rglob("*.py") if "scripts" not in p.parts}
 
 
-def imported(path: Path, name: str, known: set[str]) -> Iterator[str]:
-    """Every synth module `path` imports, anywhere in the file; `from pkg import mod` counts as mod."""
+def import_statements(path: Path, name: str) -> Iterator[tuple[str, list[str]]]:
+    """(module named, names taken from it) for every synth import in `path`, anywhere in the file;
+    relative imports resolved; `import a.b` gives ("a.b", [])."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            yield from (a.name for a in node.names if a.name.startswith("synth"))
+            yield from ((a.name, []) for a in node.names if a.name.startswith("synth"))
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
                                 + ([base] if base else []))
-            if not base.startswith("synth"):
-                continue
-            for alias in node.names:
-                sub = f"{base}.{alias.name}"
-                yield sub if sub in known else base
+            if base.startswith("synth"):
+                yield base, [alias.name for alias in node.names]
+
+
+def imported(path: Path, name: str, known: set[str]) -> Iterator[str]:
+    """Every synth module `path` imports, anywhere in the file; `from pkg import mod` counts as mod."""
+    for base, names in import_statements(path, name):
+        if not names:
+            yield base
+        for alias in names:
+            sub = f"{base}.{alias}"
+            yield sub if sub in known else base
+
+
+def own_package_imports(path: Path, name: str) -> list[str]:
+    """Imports in which a module below a stage package names a package above it (`from synth.llm
+    import ray_worker`, `from . import x`, `import synth.llm`): that runs the package's __init__
+    from inside it (a circle the module graph cannot see when the name is a submodule). Import a
+    sibling by its own module path instead (`from synth.llm.ray_worker import HttpWorker`)."""
+    if path.name == "__init__.py":
+        return []
+    parts = name.split(".")
+    above = {".".join(parts[:i]) for i in range(2, len(parts))}  # synth.llm, synth.llm.x, ...
+    return [f"{name}: from {base} import {', '.join(names)}" if names else f"{name}: import {base}"
+            for base, names in import_statements(path, name) if base in above]
 
 
 def with_parents(name: str, deps: set[str], known: set[str]) -> set[str]:
@@ -122,6 +143,21 @@ def test_no_module_imports_its_own_stage_package() -> None:
         if package in deps:
             offenders.append(f"{name} imports {package}")
     assert offenders == []
+
+
+def test_no_module_names_its_own_package_from_below() -> None:
+    offenders = [line for name, path in modules().items() for line in own_package_imports(path, name)]
+    assert offenders == []
+
+
+def test_own_package_finder_sees_both_forms(tmp_path: Path) -> None:
+    module = tmp_path / "ray_dispatch.py"
+    module.write_text("from synth.llm import ray_worker\nfrom . import retry\nimport synth.llm\n"
+                      "from synth.llm.sender import Sent\nfrom synth.config import LLMConfig\n")
+    assert own_package_imports(module, "synth.llm.ray_dispatch") == [
+        "synth.llm.ray_dispatch: from synth.llm import ray_worker",
+        "synth.llm.ray_dispatch: from synth.llm import retry",
+        "synth.llm.ray_dispatch: import synth.llm"]
 
 
 STAGES = ("ingest", "generate", "judge", "curate", "export", "router", "validate", "review",
