@@ -28,14 +28,14 @@ from typing import Any, Self
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from synth.llm.calllog import ANSWERS, read_reask_outcomes
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "local_model.sh"
 CONFIG = ROOT / "configs" / "local-llamacpp.yaml"
 SYNTH = Path(sys.executable).parent / "synth"  # the console script of this venv
 ALIAS = "smollm2-135m"
 JUDGED_SEGMENTS = 2  # the real-model judge sees the pairs of this many example segments
-# statuses of a call-log row that is an answer the server sent (synth.llm.calllog)
-ANSWERED = ("ok", "invalid", "truncated")
 
 
 def free_port() -> int:
@@ -221,10 +221,9 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
     calls = _calls(run_dir)
     answers: dict[tuple[str, str], list[str]] = {}  # (stage, item) -> statuses of its answers in order
     for stage, item, _attempt, status, _p, _c in calls:
-        if status in ANSWERED:
+        if status in ANSWERS:
             answers.setdefault((stage.split(":")[0], item), []).append(status)
-    gen = {k: v for k, v in answers.items() if k[0] == "generate"}
-    first_bad = [v for v in gen.values() if v[0] != "ok"]
+    reasks = read_reask_outcomes(run_dir / "calls.sqlite", "generate")  # synth status's own count
     judge_rows = [s for k, v in answers.items() if k[0] == "judge" for s in v]
     by_id = {p["pair_id"]: p for p in pairs}
     judged = [j for j in _jsonl(run_dir / "judged.jsonl") if j.get("judgment")]
@@ -235,16 +234,17 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
     return {
         "segments": len(segments), "segments_with_pairs": len(with_pairs & segments),
         "segments_failed": len(failed & segments),
-        "generate_items": len(gen), "first_try_valid": sum(v[0] == "ok" for v in gen.values()),
-        "first_try_invalid": len(first_bad), "reask_fixed": sum("ok" in v for v in first_bad),
-        "generate_answers": sum(len(v) for v in gen.values()),
+        "generate_items": reasks["items"], "first_try_valid": reasks["items"] - reasks["first_invalid"],
+        "first_try_invalid": reasks["first_invalid"], "reask_fixed": reasks["fixed_by_reask"],
+        "same_seed_reasks": reasks["same_seed_reasks"],
+        "generate_answers": sum(len(v) for k, v in answers.items() if k[0] == "generate"),
         "judge_answers": len(judge_rows), "judge_truncated": judge_rows.count("truncated"),
         "revise_answers": sum(len(v) for k, v in answers.items() if k[0] == "revise"),
         "revise_truncated": sum(v.count("truncated") for k, v in answers.items() if k[0] == "revise"),
         "real_verdicts": len(real), "real_verdicts_ok": sum(j["judgment"]["status"] == "ok" for j in real),
         "degenerate_ok": degenerate_ok,
-        "calllog_tokens": sum(p + c for _s, _i, _a, status, p, c in calls if status in ANSWERED),
-        "calllog_answers": sum(status in ANSWERED for _s, _i, _a, status, _p, _c in calls),
+        "calllog_tokens": sum(p + c for _s, _i, _a, status, p, c in calls if status in ANSWERS),
+        "calllog_answers": sum(status in ANSWERS for _s, _i, _a, status, _p, _c in calls),
         "calllog_errors": sum(status == "error" for _s, _i, _a, status, _p, _c in calls),
         "ledger_tokens": ledger, "ledger_open": open_reservations,
     }
