@@ -28,6 +28,7 @@ from typing import Any, Self
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from synth.llm.budget import read_spend
 from synth.llm.calllog import ANSWERS, read_reask_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,17 +202,6 @@ def _calls(run_dir: Path) -> list[tuple[str, str, int, str, int, int]]:
         db.close()
 
 
-def _ledger_tokens(run_dir: Path) -> tuple[int, int]:
-    """(settled tokens, open reservations) of spend.sqlite."""
-    db = sqlite3.connect(f"file:{run_dir / 'spend.sqlite'}?mode=ro", uri=True)
-    try:
-        settled, opened = db.execute("SELECT coalesce(sum(settled_tokens), 0), coalesce(sum(open), 0) "
-                                     "FROM totals").fetchone()
-        return int(settled), int(opened)
-    finally:
-        db.close()
-
-
 def run_figures(run_dir: Path) -> dict[str, Any]:
     """The tier's figures, from the files synth wrote in `run_dir`."""
     segments = {s["segment_id"] for s in _jsonl(run_dir / "segments.jsonl")}
@@ -230,7 +220,7 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
     real = [j for j in judged if not j["judgment"]["judge_model"].startswith("offline")]
     degenerate_ok = [j["pair"]["pair_id"] for j in real if j["judgment"]["status"] == "ok"
                      and degenerate(j["judgment"], by_id.get(j["pair"]["pair_id"], j["pair"]))]
-    ledger, open_reservations = _ledger_tokens(run_dir)
+    ledger = read_spend(run_dir / "spend.sqlite")  # the totals synth status prints
     return {
         "segments": len(segments), "segments_with_pairs": len(with_pairs & segments),
         "segments_failed": len(failed & segments),
@@ -246,7 +236,7 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
         "calllog_tokens": sum(p + c for _s, _i, _a, status, p, c in calls if status in ANSWERS),
         "calllog_answers": sum(status in ANSWERS for _s, _i, _a, status, _p, _c in calls),
         "calllog_errors": sum(status == "error" for _s, _i, _a, status, _p, _c in calls),
-        "ledger_tokens": ledger, "ledger_open": open_reservations,
+        "ledger_tokens": ledger["tokens"], "ledger_open": ledger["open_tokens"],
     }
 
 
