@@ -54,7 +54,7 @@ class IngestConfig(Section):
 
     quarantine_flags: list[str] = Field(default_factory=lambda: [
         "empty_text", "too_short", "too_long", "exact_duplicate", "near_duplicate",
-        "non_english", "promo", "off_topic", "duplicate_id", "low_confidence",
+        "non_english", "promo", "off_topic", "duplicate_id", "low_confidence", "prompt_injection",
     ])
     near_dup_threshold: float = Field(0.5, gt=0, le=1)
     off_topic: OffTopicConfig = Field(default_factory=OffTopicConfig)

@@ -30,7 +30,7 @@ from synth.strict import Record, stable_id, utc_now  # noqa: F401
 
 QualityFlag = Literal[
     "empty_text", "too_short", "too_long", "exact_duplicate", "near_duplicate",
-    "non_english", "transcript_artifacts", "html_entities", "promo", "off_topic", "pii",
+    "prompt_injection", "non_english", "transcript_artifacts", "html_entities", "promo", "off_topic", "pii",
     "crisis_content", "bad_timestamps", "confidence_out_of_range", "confidence_missing",
     "duplicate_id",
 ]

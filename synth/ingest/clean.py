@@ -134,9 +134,8 @@ def pii_engine() -> str:
     if not presidio_available():
         return f"regexes (emails, phones, cued full names); for Presidio {PII_HINT}"
     model = spacy_model()
-    names = (f"spaCy {model} NER" if model else
-             "US Census name lists + title/relation cues (no English spaCy pipeline installed: "
-             "none is published on PyPI by spaCy)")
+    names = (f"spaCy {model} NER + title/relation/census-name cues" if model else
+             "title/relation/census-name cues only (the pinned spaCy pipeline is not installed)")
     return f"Presidio {presidio_version()}: names from {names}; addresses, handles by synth's recognizers"
 
 
@@ -157,13 +156,18 @@ def redact_pii_regex(text: str) -> tuple[str, dict[str, int]]:
     return text, {kind: n for kind, n in counts.items() if n}
 
 
-def clean_text(text: str) -> CleanResult:
-    """Unescape entities, strip transcript artifacts, redact PII, tidy spacing."""
+def before_redaction(text: str) -> tuple[str, bool, bool, TextProfile]:
+    """The text PII redaction reads: entities unescaped, artifacts stripped; and whether
+    either was there, with the word statistics of the unescaped text."""
     text, had_entities = unescape_entities(text)
     stats = profile(text)
     had_artifacts = has_artifacts(text, stats)
-    if had_artifacts:
-        text = strip_artifacts(text)
+    return (strip_artifacts(text) if had_artifacts else text), had_entities, had_artifacts, stats
+
+
+def clean_text(text: str) -> CleanResult:
+    """Unescape entities, strip transcript artifacts, redact PII, tidy spacing."""
+    text, had_entities, had_artifacts, stats = before_redaction(text)
     text, redactions = redact_pii(text)
     changed = had_entities or had_artifacts or bool(redactions)
     text = tidy_spacing(text, thorough=changed)

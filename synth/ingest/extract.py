@@ -7,15 +7,20 @@ unknown_style) with the field it concerns. Corpus flags and the final decision c
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from synth.experts import ExpertSet, normalise_label
-from synth.ingest.clean import clean_text, redact_pii
+from synth.ingest import langid, pii
+from synth.ingest.clean import CleanResult, before_redaction, clean_text, redact_pii
 from synth.ingest.flags import text_flags
+from synth.ingest.injection import FLAG as INJECTION
+from synth.ingest.injection import find_injection
 from synth.ingest.normalise import normalise_confidence, normalise_times
 from synth.ingest.readers import LoadedFile, RawRecord
 from synth.ingest.schema import FileSchema, json_type, lookup
+from synth.text.stats import profile
 
 EXCERPT_CHARS = 500
 
@@ -52,6 +57,15 @@ class Draft:
         if self.reason is None:
             self.reason, self.field_path, self.message = reason, field_path, message
         return self
+
+
+def non_english_message(cleaned: CleanResult) -> str:
+    """What decided non_english: lingua's reading, or the function-word ratio without it."""
+    stats = cleaned.profile or profile(cleaned.text)
+    if langid.available():
+        return langid.other_language_reason(cleaned.text, stats.words, stats.english) or "lingua reads it as another language"
+    return (f"few English function words: {stats.english} of {stats.words} words "
+            f"({stats.english / max(stats.words, 1):.0%} < 15%; lingua is not installed)")
 
 
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
@@ -98,6 +112,20 @@ class Extractor:
     def _get(self, record: dict[str, Any], role: str) -> tuple[bool, Any]:
         path = self.schema.roles.get(role)
         return lookup(record, self.loaded.file_fields, path) if path else (False, None)
+
+    def extract_all(self, records: Sequence[RawRecord], chunk: int = 256) -> list[Draft]:
+        """extract() for every record, the NER of PII redaction run in batches of `chunk`."""
+        drafts: list[Draft] = []
+        for start in range(0, len(records), chunk):
+            part = records[start:start + chunk]
+            texts = [before_redaction(v)[0] for v in map(self._text_value, part) if v is not None]
+            with pii.prepared(texts):
+                drafts.extend(self.extract(raw) for raw in part)
+        return drafts
+
+    def _text_value(self, raw: RawRecord) -> str | None:
+        value = self._get(raw.value, "text")[1] if isinstance(raw.value, dict) else None
+        return value if isinstance(value, str) and value.strip() and len(value) <= self.max_text_chars else None
 
     def extract(self, raw: RawRecord) -> Draft:
         draft = Draft(self.loaded.path, raw.index, raw.line, raw.value)
@@ -174,3 +202,9 @@ class Extractor:
         high = expert.max_words if expert else self.max_words
         draft.word_bounds = (low, high)
         draft.flags.extend(text_flags(cleaned, low, high))
+        if "non_english" in draft.flags:
+            draft.flag_messages["non_english"] = non_english_message(cleaned)
+        injection = find_injection(value)
+        if injection:
+            draft.flags.append(INJECTION)
+            draft.flag_messages[INJECTION] = injection

