@@ -63,7 +63,8 @@ def non_english_message(cleaned: CleanResult) -> str:
     """What decided non_english: lingua's reading, or the function-word ratio without it."""
     stats = cleaned.profile or profile(cleaned.text)
     if langid.available():
-        return langid.other_language_reason(cleaned.text, stats.words, stats.english) or "lingua reads it as another language"
+        reason = langid.other_language_reason(cleaned.text, stats.words, stats.english)
+        return reason or "lingua reads it as another language"
     return (f"few English function words: {stats.english} of {stats.words} words "
             f"({stats.english / max(stats.words, 1):.0%} < 15%; lingua is not installed)")
 
