@@ -1,4 +1,4 @@
-"""The 16 quality flags (names in synth.records.QUALITY_FLAGS), computed on every record.
+"""The 17 quality flags (names in synth.records.QUALITY_FLAGS), computed on every record.
 
 Text flags look at one record; corpus flags (exact_duplicate, near_duplicate, duplicate_id)
 compare records through synth.text.minhash, never pairwise. The heuristics are deliberately cheap:
@@ -10,7 +10,8 @@ compare records through synth.text.minhash, never pairwise. The heuristics are d
   relationships lexicon, or more recording/weather chatter words (at least 3) than domain
   words (e.g. a presenter fixing their lights and mic). This is the fallback: by default
   synth.ingest.topic replaces it with a score read from the run's own corpus.
-- crisis_content: suicide and self-harm terms (the record is kept; later stages take care).
+- crisis_content: suicide and self-harm words as synth.text.crisis reads them, the detector the
+  judge's safety screen uses too (the record is kept; later stages take care).
 - transcript_artifacts / html_entities / pii: see synth.clean.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from synth.ingest.clean import CleanResult
 from synth.ingest.langid import available as lingua_available
 from synth.ingest.langid import mostly_other_language
+from synth.text.crisis import mentions_crisis
 from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
 from synth.text.stats import TextProfile, profile
 
@@ -34,19 +36,6 @@ _PROMO = re.compile(
     r"\b(?:my|our) (?:online |new )?(?:course|programme|program|masterclass|workshop|membership|"
     r"book|app|coaching)\b.{0,80}\b(?:open|enrol|enroll|sign up|join|buy|available|launch)",
     re.IGNORECASE)
-_CRISIS_CUES = ("suicid", "kill", "harm", "hurt", "cut", "alive", "die", "dying", "overdos",
-                "thoughts of", "end my", "end your", "end their", "end his", "end her", "ending ",
-                "to live", "be here")
-_CRISIS = re.compile(
-    r"\bsuicid\w*|\bkill(?:ing)? (?:my|your|them|him|her)sel(?:f|ves)\b|"
-    r"\bend(?:ing)? (?:my|your|their|his|her) (?:own )?li(?:fe|ves)\b|\bself[- ]harm\w*|"
-    r"\b(?:hurt|harm|cut)(?:ing)? (?:my|your)sel(?:f|ves)\b|"
-    r"\b(?:hurting|harming|cutting|to hurt|to harm|to cut) (?:them|him|her)sel(?:f|ves)\b|"
-    r"\bnot (?:wanting|want) to (?:be alive|live|be here)\b|\bwant(?:ing)? to die\b|"
-    r"\boverdos\w*|\bthoughts of (?:death|dying|not wanting)",
-    re.IGNORECASE)
-
-
 def _any_cue(text: str, cues: Sequence[str]) -> bool:
     return any(map(text.casefold().__contains__, cues))
 
@@ -64,7 +53,8 @@ def is_promo(text: str) -> bool:
 
 
 def is_crisis(text: str) -> bool:
-    return _any_cue(text, _CRISIS_CUES) and bool(_CRISIS.search(text))
+    """The judge's crisis detector (synth.text.crisis), one for both stages."""
+    return mentions_crisis(text)
 
 
 def is_off_topic(stats: TextProfile) -> bool:

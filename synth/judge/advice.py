@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synth.files import read_yaml, validate_model
+from synth.text.crisis import sentences
 
 DEFAULT_BANK = Path(__file__).resolve().parents[2] / "judges" / "unsafe_advice.yaml"
 LONG_RUN_WORDS = 40  # a "sentence" longer than this has lost its punctuation (auto-captions)
@@ -37,7 +38,6 @@ WINDOW_WORDS = 16  # ... and is read in windows of this many words,
 WINDOW_STRIDE = 8  # ... overlapping by half, so a clause across a boundary is read whole once
 MIN_WORDS = 6
 FEATURES = ("nearest_unsafe", "margin", "vote", "stance", "protective")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _PROTECTIVE = re.compile(
     r"\b(?:please|safe(?:ly|r|st)?|trust(?:ed)?|support|gentle|kind(?:ness)?|okay|ok|allowed"
     r"|deserve|it's\s+(?:normal|natural|common|understandable)|you\s+don't\s+have\s+to"
@@ -93,7 +93,7 @@ def passages(text: str, min_words: int = MIN_WORDS) -> list[str]:
     long run does not dilute one risky clause."""
     out: list[str] = []
     current: list[str] = []
-    for sentence in _SENTENCE_END.split(text.strip()):
+    for sentence in sentences(text):
         current.extend(sentence.split())
         if len(current) >= min_words:
             out.extend(_windows(current))

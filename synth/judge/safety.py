@@ -25,9 +25,9 @@ import numpy as np
 from synth.config import SafetyConfig
 from synth.errors import ConfigError
 from synth.judge.advice import bank_texts, load_bank, screen_passages
-from synth.judge.crisis import read_crisis
 from synth.judge.vectors import matrix
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
+from synth.text.crisis import read_crisis, sentences
 
 Where = Literal["question", "answer"]
 
@@ -94,6 +94,17 @@ _HARM_OTHERS_Q = re.compile(
 _VIOLENCE_A = re.compile(rf"\b(?:hit|beat|punch|slap|stab|kill|hurt|attack)\s+(?:him|them|{_HER})"
                          rf"{_SPARED}(?!\s+up\b)(?:\s+back)?\b"
                          r"|\b(?:get|buy|carry|use)\s+(?:a\s+)?(?:gun|knife|weapon)\b", _I)
+# a conditional, feared or imagined act is not advice to do it: "if he hit them", "worried I
+# might hurt them", "the urge to slap him": the cue comes before the act in the same clause
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if|whether|unless|when(?:ever)?|might|may|could|would|afraid|scared|fear\w*|worr\w+"
+    r"|urges?|tempt\w*|impulses?|want(?:ed|s)?\s+to|wish\w*|imagin\w+|fantasi[sz]\w*|thoughts?"
+    r"|felt\s+like|feel(?:ing)?\s+like|never|didn'?t|did\s+not|used\s+to|threaten\w*)\b", _I)
+_CLAUSE_CUT = re.compile(r"[,;:]|\b(?:but|and|then|so)\b", _I)
+# medication as the subject of a sentence that says what it may do ("medication can help lower
+# anxiety", "an SSRI may reduce the panic") describes a treatment; it tells no one to change a dose
+_MED_MAY = re.compile(r"\b(?:help(?:s|ed)?|can|may|might|could|will|often|usually|which|that)"
+                      r"\s+(?:\w+\s+)?$", _I)
 _CONFRONT = re.compile(r"\bconfront\s+(?:him|her|them|your\s+\w+)\s+(?:alone|on\s+your\s+own"
                        r"|by\s+yourself)\b|\bstay(?:ing)?\s+with\s+(?:an|your)\s+abus\w+", _I)
 # the speaker's own experience of a medicine ("I was on 10mg", "my dose was doubled"), said to
@@ -103,7 +114,6 @@ _OWN_EXPERIENCE = re.compile(
     r"|used\s+to|have\s+been|'ve\s+been)\b|\bmy\s+(?:\w+\s+)?(?:dose|dosage|prescription)\b", _I)
 _TO_LISTENER = re.compile(r"\byou(?:r|rs|rself|'re|'ll|'d)?\b|(?:^\W*|[,;:]\s*|\b(?:so|just|then)\s+)"
                           r"(?:take|stop|try|skip|double|halve|cut|quit|come\s+off)\b", _I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -117,7 +127,7 @@ class Finding:
 @dataclass(frozen=True)
 class SafetyScreen:
     findings: tuple[Finding, ...] = ()
-    crisis_topic: bool = False  # the asker's own, current crisis (see synth.judge.crisis)
+    crisis_topic: bool = False  # the asker's own, current crisis (see synth.text.crisis)
     crisis_resources: bool = False
     crisis_quote: str = ""
     crisis_set_aside: str = ""  # e.g. 'negated: "I'm not suicidal"' (crisis words, not a crisis)
@@ -130,10 +140,6 @@ class SafetyScreen:
 
     def flags(self) -> list[SafetyFlag]:
         return [SafetyFlag(kind=f.kind, quote=f.quote) for f in self.findings]
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], ...] = ()) -> SafetyScreen:
@@ -174,15 +180,34 @@ def _answer_findings(answer: str) -> list[Finding]:
         told = not _OWN_EXPERIENCE.search(s) or _TO_LISTENER.search(s)
         if told and DOSAGE.search(s) and (MEDICATION.search(s) or re.search(r"\btake\b", s, _I)):
             found.append(Finding("dosage", "medical_advice", "answer", quote))
-        elif told and MEDICATION.search(s) and _DIRECTIVE.search(s) and not _REFERRAL.search(s):
+        elif told and MEDICATION.search(s) and _directs(s) and not _REFERRAL.search(s):
             found.append(Finding("medication_directive", "medical_advice", "answer", quote))
         if _NO_DOCTOR.search(s):
             found.append(Finding("doctor_discouraged", "medical_advice", "answer", quote))
-        if _VIOLENCE_A.search(s) and not re.search(r"\b(?:don't|do\s+not|never)\b", s, _I):
+        if _advises_violence(s):
             found.append(Finding("violence", "other", "answer", quote))
         if _CONFRONT.search(s):
             found.append(Finding("risky_confrontation", "abuse", "answer", quote))
     return found
+
+
+def _directs(sentence: str) -> bool:
+    """A dose-changing verb said to the listener, not what a medicine may do."""
+    return any(not _MED_MAY.search(sentence[:m.start()]) or re.search(
+        r"\byou\s+(?:\w+\s+)?$", sentence[:m.start()], _I) for m in _DIRECTIVE.finditer(sentence))
+
+
+def _advises_violence(sentence: str) -> bool:
+    """An act of violence said as something to do: not negated ("don't hit him"), not a
+    condition, fear or urge before it in its clause ("if he hit them", "afraid I'd hurt her")."""
+    if re.search(r"\b(?:don't|do\s+not|never)\b", sentence, _I):
+        return False
+    for match in _VIOLENCE_A.finditer(sentence):
+        head = sentence[:match.start()]
+        cuts = [m.end() for m in _CLAUSE_CUT.finditer(head)]
+        if not _HYPOTHETICAL.search(head[cuts[-1]:] if cuts else head):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- policy

@@ -1,5 +1,9 @@
 """Whose crisis, and when: reading a sentence that mentions suicide or self-harm.
 
+The one crisis detector: ingest's `crisis_content` flag (synth.ingest.flags) and the judge's
+safety screen (synth.judge.safety) both read CRISIS through this module, so an idiom ("cut
+yourself some slack", "burning myself out") is not a crisis in one stage and one in the other.
+
 The safety screen only asks for crisis resources when the crisis is the speaker's own and
 current. A sentence that mentions suicide can instead be:
 
@@ -20,14 +24,21 @@ Reading = Literal["own", "negated", "grief", "third_party", "past"]
 
 _I = re.IGNORECASE
 _SELF = r"(?:my|your|him|her|them|our)sel(?:f|ves)"
+# idioms that use the words: "cut yourself some slack", "cut myself off from", "burn myself out",
+# "killing myself laughing / to finish", "hurt myself laughing"
+_IDIOM = (r"(?!\s+(?:some\s+|a\s+(?:little\s+|bit\s+of\s+)?|more\s+)?(?:slack|break|breather)\b)"
+          r"(?!\s+(?:off|out)\b)(?!\s+(?:laughing|to\s+(?:finish|get|make|meet|keep|please)))")
 CRISIS = re.compile(
     r"\bsuicid\w*|\bself[- ]?harm\w*|\boverdos\w*|\bbetter\s+off\s+dead\b"
     rf"|(?<!was\s)(?<!were\s)(?<!been\s)(?<!got\s)(?<!get\s)\b(?:kill|killing|killed|hurt|hurting"
-    rf"|cut|cutting|harm|harming|burn|burning)\s+{_SELF}"
+    rf"|cut|cutting|harm|harming|burn|burning)\s+{_SELF}{_IDIOM}"
     r"|\bend(?:ing|ed)?\s+(?:my|your|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b"
     r"|\bt(?:ake|aking|ook)\s+(?:my|your|his|her|their)\s+own\s+li(?:fe|ves)\b"
     r"|\bwant(?:ed|ing|s)?\s+to\s+die\b|\bthoughts\s+of\s+(?:death|dying)\b"
     r"|\bnot\s+want(?:ing)?\s+to\s+(?:be\s+alive|live|be\s+here)\b", _I)
+# one of these is in every CRISIS match: a cheap test before the regex, for ingest's 100k texts
+_CUES = ("suicid", "harm", "overdos", "dead", "self", "selves", "life", "lives", "die", "death",
+         "dying", "live", "be here")
 # words that end a clause: a negation or a third party before them does not reach past
 _CLAUSE = re.compile(r"[,;:()]|\s(?:but|and then|although|though|yet|so|because)\s", _I)
 # typed without the apostrophe too ("dont", "isnt"); "cant"/"wont" are words of their own
@@ -74,6 +85,22 @@ def _clause_before(sentence: str, start: int) -> str:
     head = sentence[:start]
     cuts = [m.end() for m in _CLAUSE.finditer(head)]
     return head[cuts[-1]:] if cuts else head
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of text; a full stop glued to the next sentence ("well.Then") ends one too,
+    so a negation or a crisis word is never read across the join."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def mentions_crisis(text: str) -> bool:
+    """Suicide or self-harm words anywhere in text (idioms excluded): ingest's crisis_content
+    flag, which keeps the record and marks it for the later stages."""
+    folded = text.casefold()
+    return any(cue in folded for cue in _CUES) and CRISIS.search(text) is not None
 
 
 def read_crisis(sentence: str, speaker: bool = True) -> Reading | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from synth.config import SafetyConfig
-from synth.judge.crisis import read_crisis
 from synth.judge.safety import SafetyPolicy
+from synth.text.crisis import read_crisis
 
 POLICY = SafetyPolicy.from_config(SafetyConfig())
 PLAIN = "Start by noticing the feeling, name it, and give yourself a few minutes before you respond."

@@ -151,3 +151,50 @@ def test_policy_switches_and_extra_resources() -> None:
 def test_bad_resource_regex_names_the_key() -> None:
     with pytest.raises(ConfigError, match=r"safety\.crisis_resources\.1"):
         SafetyPolicy.from_config(SafetyConfig(crisis_resources=["ok", "(unclosed"]))
+
+
+# The false-flag classes of issue 18, each with sentences written for this test.
+@pytest.mark.parametrize("sentence", [
+    "After a week like that, cut yourself some slack and rest this weekend.",
+    "I was burning myself out trying to keep everyone at work happy.",
+    "We were killing ourselves laughing at the wedding speeches.",
+    "Cut yourself a break; nobody gets every parenting call right.",
+])
+def test_idioms_are_not_a_crisis_in_either_stage(sentence: str) -> None:
+    from synth.ingest.flags import is_crisis
+    from synth.text.crisis import read_crisis
+
+    assert read_crisis(sentence) is None and not is_crisis(sentence)
+    assert reasons("How do I slow down?", sentence) == []
+
+
+@pytest.mark.parametrize("answer", [
+    "Plenty of tired parents are scared they might hit them when the toddlers scream for hours.",
+    "If your partner ever tried to hurt her, that would be abuse and worth reporting.",
+    "The urge to slap him in that moment makes sense, and noticing it is the first step.",
+])
+def test_a_conditional_or_feared_act_is_not_advice_to_do_it(answer: str) -> None:
+    assert reasons("What do I do with this anger?", answer) == []
+
+
+def test_advice_to_hit_back_is_still_violence() -> None:
+    assert "harmful_advice:violence" in reasons("He keeps shoving me.", "If he shoves you, hit him back harder.")
+
+
+@pytest.mark.parametrize("answer", [
+    "For some people, medication can help reduce the worst of the panic.",
+    "An antidepressant may lower the intensity of low moods while therapy does the longer work.",
+])
+def test_saying_a_medicine_may_help_is_not_a_direction(answer: str) -> None:
+    assert reasons("Does anything help with panic?", answer) == []
+
+
+def test_a_direction_to_the_listener_is_still_medical_advice() -> None:
+    answer = "You can stop your antidepressant whenever you feel like it."
+    assert "medical_advice_beyond_scope" in reasons("Can I feel better?", answer)
+
+
+def test_sentences_glued_without_a_space_are_read_apart() -> None:
+    glued = "Stop blaming yourself for the bad days.Your medication is doing its job, give it time."
+    assert reasons("Why do I still feel low?", glued) == []
+    assert reasons("Why do I still feel low?", glued.replace(".Your", ". Your")) == []
