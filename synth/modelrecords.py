@@ -52,12 +52,14 @@ class TrainResult(Record):
     base_model: str
     model_kind: Literal["base", "tiny"]  # the real weights, or the tiny random CPU model
     device: str
+    dtype: str = ""  # the dtype the model's weights were trained in (float32 on a CPU)
     adapter_dir: str
     steps: int
     train_loss: list[tuple[int, float]] = Field(default_factory=list)  # (step, loss)
     eval_loss: list[tuple[int, float]] = Field(default_factory=list)  # (step, val loss)
     figures: dict[str, float] = Field(default_factory=dict)  # tokens, seconds, tokens/s, ...
     adapter_problems: list[str] = Field(default_factory=list)  # why vLLM would refuse it
+    problems: list[str] = Field(default_factory=list)  # why the run failed (empty: it passed)
     settings: dict[str, object] = Field(default_factory=dict)  # the SFTConfig values used
     accelerate_command: str = ""
     created_at: str = Field(default_factory=utc_now)
@@ -111,4 +113,7 @@ class RouterMetrics(Record):
     macro_f1: float | None = None
     confusion: list[list[int]] = Field(default_factory=list)  # rows: true label, cols: predicted
     per_label_f1: dict[str, float] = Field(default_factory=dict)
+    val_per_label: dict[str, int] = Field(default_factory=dict)  # the n behind each label's F1
+    measured: bool = False  # enough val questions of every label for the figures to mean much
+    note: str = ""  # why the figures are not a measurement, when they are not
     created_at: str = Field(default_factory=utc_now)
