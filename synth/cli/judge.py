@@ -44,7 +44,10 @@ def check_command(
     for error in errors:
         console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
     # one call: every distinct text encoded once, alignment scored against the whole file
-    results = run_checks([(i.question, i.answer) for i in items], run_config.checks, policy, progress=True)
+    from synth.judge.degenerate import config_plan
+
+    results = run_checks([(i.question, i.answer) for i in items], run_config.checks, policy, progress=True,
+                         plan=config_plan(run_config))
     for item, checks in zip(items, results):
         typer.echo(json.dumps(check_report(item, checks), ensure_ascii=False))
     if errors:

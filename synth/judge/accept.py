@@ -19,7 +19,7 @@ from synth.judge.rubric import Rubric
 from synth.judge.safety import SafetyPolicy
 from synth.records import Judgment, Pair
 
-FIXABLE_CHECKS = ("alignment",)  # a misaligned question can be rewritten
+FIXABLE_CHECKS = ("alignment", "degenerate_question")  # a misaligned or degenerate question can be rewritten
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ def pool_fingerprint(pool: list[tuple[str, str]]) -> str:
 
 def checks_fingerprint(config: RunConfig, pool: list[tuple[str, str]]) -> str:
     from synth.judge.advice import bank_path
+    from synth.judge.degenerate import config_plan
     from synth.judge.vectors import MAX_TOKENS
     from synth.text import embeddings
     from synth.text.encoder import EXPORT_RECIPE
@@ -44,7 +45,8 @@ def checks_fingerprint(config: RunConfig, pool: list[tuple[str, str]]) -> str:
     bank = bank_path(config.safety.advice_bank)
     parts = [OFFLINE_HEURISTICS, f"{embeddings.ENCODER_ID}@{MAX_TOKENS}", EXPORT_RECIPE,
              config.checks.model_dump_json(), config.safety.model_dump_json(),
-             file_hash(bank) if bank.exists() else "no bank", pool_fingerprint(pool)]
+             file_hash(bank) if bank.exists() else "no bank", pool_fingerprint(pool),
+             content_hash(repr(sorted(config_plan(config))))]  # what a question must not echo
     return content_hash("\x1f".join(parts))[:8]
 
 

@@ -1,5 +1,6 @@
-"""Automated checks on question/answer pairs, no LLM: alignment, lexical overlap, safety screen
-and formatting. Each gives a CheckResult with a score, a verdict and a reason.
+"""Automated checks on question/answer pairs, no LLM: alignment, lexical overlap, safety screen,
+formatting and degenerate questions (synth.judge.degenerate). Each gives a CheckResult with a
+score, a verdict and a reason.
 
 Alignment (synth.judge.alignment) and the unsafe-advice part of the safety screen
 (synth.judge.advice) need the `embed` extra (all-MiniLM-L6-v2); without it alignment is
@@ -17,6 +18,7 @@ from synth.config import ChecksConfig
 from synth.errors import InputError
 from synth.judge.advice import passages as advice_passages
 from synth.judge.alignment import alignment_results, skipped_results
+from synth.judge.degenerate import degenerate_question
 from synth.judge.safety import SafetyPolicy, SafetyScreen
 from synth.judge.vectors import VectorCache, embed_texts
 from synth.records import CheckResult
@@ -85,10 +87,12 @@ class PairChecks:
 
 def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: SafetyPolicy,
                cache: VectorCache | None = None,
-               pool: list[tuple[str, str]] | None = None, progress: bool = False) -> list[PairChecks]:
+               pool: list[tuple[str, str]] | None = None, progress: bool = False,
+               plan: frozenset[tuple[str, ...]] = frozenset()) -> list[PairChecks]:
     """Check (question, answer) items. Every distinct text (and answer passage) is encoded once,
     in one call; alignment is scored against `pool` (the run's pairs; default: the items).
-    `progress`: a bar with ETA on stderr while encoding."""
+    `progress`: a bar with ETA on stderr while encoding. `plan`: the generator prompts' text
+    a question must not echo (synth.judge.degenerate.config_plan)."""
     pool = items if pool is None else pool
     if embeddings.available():
         passages = {a: advice_passages(a) for _, a in items} if policy.config.unsafe_advice else {}
@@ -103,7 +107,8 @@ def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: Safet
     for (question, answer), aligned_result in zip(items, aligned):
         screen_result = policy.screen(question, answer).with_findings(unsafe.get(answer, []))
         results = [aligned_result, lexical_overlap(question, answer, config),
-                   safety_check(screen_result, policy), formatting(question, answer, config)]
+                   safety_check(screen_result, policy), formatting(question, answer, config),
+                   degenerate_question(question, answer, plan)]
         out.append(PairChecks(results, screen_result))
     return out
 

@@ -12,6 +12,7 @@ from synth.experts import load_experts
 from synth.judge.accept import Decision, decide
 from synth.judge.base import JudgeContext
 from synth.judge.checks import run_checks
+from synth.judge.degenerate import config_plan
 from synth.judge.revise import apply_saved_revisions
 from synth.judge.rubric import Rubric, load_rubric
 from synth.judge.safety import SafetyPolicy
@@ -78,7 +79,8 @@ def judge_diff(config: RunConfig, run: RunDir, pairs: list[Pair], old_path: str 
     with JudgmentStore(run.judgments_db) as store:
         ctx = JudgeContext(config, run, new, experts, policy, store, model, progress=False)
         current = apply_saved_revisions(ctx, pairs)
-        checks = run_checks([(p.question, p.answer) for p in current], config.checks, policy, store, pool)
+        checks = run_checks([(p.question, p.answer) for p in current], config.checks, policy, store, pool,
+                            plan=config_plan(config))
         stored = {r.hash: store.latest(r.hash, model) for r in (old, new)}
     for pair, pair_checks in zip(current, checks):
         counts = diff.experts.setdefault(pair.expert, ExpertFlips())

@@ -21,7 +21,7 @@ from synth.templates import PromptTemplate, load_template
 
 SCALE_LEVELS = (1, 2, 3, 4, 5)
 # checks an accept rule may require; the safety screen always applies (config `safety`)
-CHECK_NAMES = ("alignment", "lexical_overlap", "formatting")
+CHECK_NAMES = ("alignment", "lexical_overlap", "formatting", "degenerate_question")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -52,7 +52,7 @@ class AcceptRule(_Strict):
     thresholds: dict[str, int]
     experts: dict[str, dict[str, int]] = Field(default_factory=dict)
     fixable: list[str] = Field(default_factory=list)
-    required_checks: list[str] = Field(default_factory=lambda: ["formatting"])
+    required_checks: list[str] = Field(default_factory=lambda: ["formatting", "degenerate_question"])
 
 
 class RubricFile(_Strict):

@@ -23,6 +23,7 @@ from synth.generate.stale import segment_texts, stale_detail
 from synth.judge.accept import decide
 from synth.judge.base import JudgeContext, JudgeStats, PairState, judge_model_name
 from synth.judge.checks import run_checks
+from synth.judge.degenerate import config_plan
 from synth.judge.offline import offline_verdict
 from synth.judge.report import write_judge_report
 from synth.judge.revise import apply_saved_revisions, revise_round, root_id
@@ -132,7 +133,7 @@ async def _judge_and_revise(ctx: JudgeContext, pairs: list[Pair]) -> tuple[dict[
 
 def build_states(ctx: JudgeContext, pairs: list[Pair]) -> list[PairState]:
     checks = run_checks([(p.question, p.answer) for p in pairs], ctx.config.checks, ctx.policy,
-                        ctx.store, ctx.pool or None, progress=ctx.progress)
+                        ctx.store, ctx.pool or None, progress=ctx.progress, plan=config_plan(ctx.config))
     states = []
     for pair, pair_checks in zip(pairs, checks):
         ctx.checks_by_text[(pair.question, pair.answer)] = pair_checks
@@ -230,6 +231,7 @@ class OfflineJudge:
         expert = self.ctx.experts.get(inputs["expert"])
         key = (inputs["question"], inputs["answer"])
         checks = self.ctx.checks_by_text.get(key) or run_checks(
-            [key], self.ctx.config.checks, self.ctx.policy, self.ctx.store, self.ctx.pool or None)[0]
+            [key], self.ctx.config.checks, self.ctx.policy, self.ctx.store, self.ctx.pool or None,
+            plan=config_plan(self.ctx.config))[0]
         verdict = offline_verdict(inputs["criteria"], inputs["question"], inputs["answer"], expert, checks)
         return self.model.model_validate(verdict)
