@@ -8,8 +8,8 @@ default, quarantines it with the reason prompt_injection and the matched words.
 Four kinds, each a pattern a spoken transcript does not produce:
 - template tokens: `<|im_start|>`, `<|eot_id|>`, `[INST]`, `<<SYS>>`, `<s>`, `<start_of_turn>` ...
   (any `<|word|>` token);
-- role or instruction headers: a "### Instruction" / "### New task for the assistant" header,
-  a line opening with "System:" / "Assistant:" / "User:";
+- role or instruction headers: a "### Instruction" / "### New task for the assistant" header
+  (anywhere: a transcript has no markdown), a line opening with "System:" / "Assistant:" / "User:";
 - instructions to the model: ignore / disregard / forget / override the previous instructions,
   "you are now an unrestricted AI", "dear AI", "to the assistant reading this", "respond only
   with", "new instructions:", "jailbreak", "developer mode";
@@ -29,8 +29,9 @@ _TEMPLATE = re.compile(
     r"<\|[A-Za-z_][\w.-]{0,30}\|>|\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|</?think>"
     r"|</?tool_call>|<\|?(?:system|user|assistant)\|?>|\[(?:SYSTEM|USER|ASSISTANT)\]")
 _HEADER = re.compile(
-    r"(?im)^\s*(?:#{2,}|\*\*)\s*(?:new\s+|updated\s+|real\s+|actual\s+)?(?:instructions?|task|system(?:\s+prompt)?"
-    r"|prompt|response|input|output|assistant|user|human)\b[^\n]{0,60}$"
+    r"(?im)#{2,}\s*(?:new\s+|updated\s+|real\s+|actual\s+)?(?:instructions?|task|system(?:\s+prompt)?"
+    r"|prompt|response|input|output|assistant|user|human)\b"
+    r"|^\s*\*\*\s*(?:new\s+)?(?:instructions?|task|system|prompt|response|assistant|user)\b[^\n]{0,60}$"
     r"|^\s*(?:system|assistant|user|human|ai|chatgpt|llm)\s*:\s*\S")
 _ADDRESS = re.compile(
     r"(?i)\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+)*"
