@@ -71,10 +71,18 @@ def alignment_results(items: list[tuple[str, str]], pool: list[tuple[str, str]],
                    np.array([a_pos[a] for _, a in items], dtype=np.int64),
                    k=config.alignment_k, min_pool=config.alignment_min_pool)
     return [_result(float(scores.cosine[i]), None if scores.margin is None else float(scores.margin[i]),
-                    config, len(answers)) for i in range(len(items))]
+                    config, len(answers), len(questions)) for i in range(len(items))]
 
 
-def _result(cosine: float, margin: float | None, config: ChecksConfig, pool: int) -> CheckResult:
+def small_pool(questions: int, answers: int, min_pool: int) -> str:
+    """Why there is no margin: which side of the pool has fewer distinct texts than min_pool."""
+    short = [f"{n} distinct {side}" for side, n in (("questions", questions), ("answers", answers))
+             if n < min_pool]
+    return f"the pool has only {' and '.join(short)}, under alignment_min_pool {min_pool}: no margin"
+
+
+def _result(cosine: float, margin: float | None, config: ChecksConfig, pool: int,
+            questions: int) -> CheckResult:
     cos_ok = cosine >= config.min_similarity
     details = {"cosine": round(cosine, 4)}
     if margin is None:
@@ -82,8 +90,7 @@ def _result(cosine: float, margin: float | None, config: ChecksConfig, pool: int
             name="alignment", score=round(cosine, 4), passed=cos_ok, details=details,
             reason=f"{embeddings.MODEL_NAME} cosine {cosine:.3f} "
                    f"{'at least' if cos_ok else 'below'} min_similarity {config.min_similarity} "
-                   f"(pool of {pool} answers is under alignment_min_pool "
-                   f"{config.alignment_min_pool}: no margin)")
+                   f"({small_pool(questions, pool, config.alignment_min_pool)})")
     details["margin"] = round(margin, 4)
     margin_ok = margin >= config.min_alignment_margin
     verdict = "at least" if margin_ok else "below"

@@ -46,3 +46,15 @@ def test_a_small_pool_falls_back_to_the_cosine() -> None:
     results = alignment_results(items, items, vectors, ChecksConfig())
     assert all("margin" not in r.details and "no margin" in r.reason for r in results)
     assert [r.score for r in results] == [r.details["cosine"] for r in results]
+
+
+def test_the_no_margin_reason_names_the_side_of_the_pool_that_is_small() -> None:
+    """32 pairs on 32 answers but 4 distinct questions: the questions are what is short."""
+    questions, answers = pool(n=32)
+    vectors = {f"q{i}": questions[i] for i in range(4)} | {f"a{i}": answers[i] for i in range(32)}
+    items = [(f"q{i % 4}", f"a{i}") for i in range(32)]
+    reason = alignment_results(items, items, vectors, ChecksConfig())[0].reason
+    assert "only 4 distinct questions, under alignment_min_pool 20: no margin" in reason
+    assert "answers" not in reason.split("(", 1)[1]  # 32 answers are not under 20
+    both = alignment_results(items[:5], items[:5], vectors, ChecksConfig())[0].reason
+    assert "only 4 distinct questions and 5 distinct answers, under alignment_min_pool 20" in both
