@@ -8,6 +8,7 @@ Named reasons (JudgedPair.reasons):
   judge_failed:<reason>         the judge call failed (timeout, validation_failed, refusal, ...)
   below_threshold:<criterion>   a criterion scored under its threshold
   check_failed:<check>          a required automated check failed
+  harmful_request:<kind>        the question asks for weapons or serious harm (synth.judge.harm)
   ... and the safety policy's reasons (see synth.judge.safety).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synth.judge.checks import PairChecks
+from synth.judge.harm import harm_reasons
 from synth.judge.rubric import Rubric
 from synth.judge.safety import SafetyPolicy
 from synth.records import Judgment, Pair
@@ -36,6 +38,7 @@ def failure_reason(judgment: Judgment) -> str:
 def decide(pair: Pair, judgment: Judgment | None, checks: PairChecks, rubric: Rubric,
            policy: SafetyPolicy, not_judged: str = "not_judged:judge_stopped") -> Decision:
     reasons = policy.reasons(checks.screen, judgment)  # safety first: reasons[0] names the exclusion
+    reasons += harm_reasons(checks.results)
     reasons += _judge_reasons(pair, judgment, rubric, not_judged)
     reasons += [f"check_failed:{name}" for name in rubric.accept.required_checks
                 if not checks.get(name).passed]

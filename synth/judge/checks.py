@@ -19,6 +19,7 @@ from synth.errors import InputError
 from synth.judge.advice import passages as advice_passages
 from synth.judge.alignment import alignment_results, skipped_results
 from synth.judge.degenerate import degenerate_question
+from synth.judge.harm import harm_check
 from synth.judge.safety import SafetyPolicy, SafetyScreen
 from synth.judge.vectors import VectorCache, embed_texts
 from synth.records import CheckResult
@@ -108,7 +109,7 @@ def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: Safet
         screen_result = policy.screen(question, answer).with_findings(unsafe.get(answer, []))
         results = [aligned_result, lexical_overlap(question, answer, config),
                    safety_check(screen_result, policy), formatting(question, answer, config),
-                   degenerate_question(question, answer, plan)]
+                   harm_check(question), degenerate_question(question, answer, plan)]
         out.append(PairChecks(results, screen_result))
     return out
 

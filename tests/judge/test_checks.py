@@ -73,7 +73,8 @@ def test_alignment_is_skipped_without_the_embed_extra(monkeypatch: pytest.Monkey
     assert sim.skipped and sim.score is None and sim.passed
     assert sim.reason.startswith("skipped:") and "embed" in sim.reason
     assert [c.name for c in checks.results] == ["alignment", "lexical_overlap",
-                                                 "safety_screen", "formatting", "degenerate_question"]
+                                                 "safety_screen", "formatting", "harmful_request",
+                                                 "degenerate_question"]
 
 
 def test_safety_check_in_run_checks() -> None:
@@ -107,7 +108,7 @@ def test_synth_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert rows[1]["passed"] is False and rows[1]["checks"]["safety_screen"]["passed"] is False
     assert rows[0]["checks"]["alignment"]["skipped"] is True
     assert set(rows[0]["checks"]) == {"alignment", "lexical_overlap", "safety_screen", "formatting",
-                                      "degenerate_question"}
+                                      "harmful_request", "degenerate_question"}
     assert "line 2" in err and "not valid JSON" in err
     assert "line 4" in err and "field 'answer'" in err and "missing" in err
     assert "line 5" in err and "not a JSON object" in err
