@@ -9,7 +9,6 @@ from typing import Protocol
 
 import numpy as np
 
-from synth.hashing import content_hash
 from synth.text import embeddings
 
 # The checks read each text up to 128 tokens: the length all-MiniLM-L6-v2 was fine-tuned on.
@@ -29,7 +28,7 @@ class VectorCache(Protocol):
 def embed_texts(texts: list[str], cache: VectorCache | None, progress: bool = False) -> dict[str, np.ndarray]:
     """text -> embedding, computing only what the cache does not hold (one call; with
     `progress`, a bar with ETA on stderr when there are many)."""
-    keys = {t: content_hash(f"{embeddings.ENCODER_ID}@{MAX_TOKENS}\x1f{t}") for t in set(texts)}
+    keys = {t: embeddings.vector_key(t, MAX_TOKENS) for t in set(texts)}
     stored = cache.get_vectors(list(keys.values())) if cache is not None else {}
     missing = sorted((t for t, k in keys.items() if k not in stored), key=len)
     fresh = dict(zip(missing, embeddings.embed(missing, "encoding texts" if progress else None, MAX_TOKENS))) \

@@ -44,9 +44,17 @@ def _encoder() -> OnnxEncoder:
 COUNTS = {"encoded": 0, "stored": 0}  # texts encoded in this process / vectors read from the store
 
 
+@lru_cache(maxsize=1)
+def runtime_id() -> str:
+    """ENCODER_ID, marked when the int8 graph runs on CUDA (its vectors are not the CPU's bit for bit)."""
+    from synth.text.encoder import providers
+
+    return ENCODER_ID if providers()[0] == "CPUExecutionProvider" else f"{ENCODER_ID} on CUDA"
+
+
 def vector_key(text: str, max_tokens: int | None) -> str:
     """A text's key in the machine's vector store: encoder, runtime, token limit and text."""
-    return content_hash(f"{ENCODER_ID}@{max_tokens or FULL_TOKENS}\x1f{text}")
+    return content_hash(f"{runtime_id()}@{max_tokens or FULL_TOKENS}\x1f{text}")
 
 
 def embed(texts: list[str], progress: str | None = None, max_tokens: int | None = None) -> np.ndarray:

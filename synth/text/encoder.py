@@ -105,6 +105,17 @@ def _export(model: Any, folder: Path) -> None:
                      reduce_range=True)
 
 
+def providers() -> list[str]:
+    """ONNX Runtime's CUDA provider first when it has one (the onnxruntime-gpu build on a CUDA
+    machine) and `$SYNTH_ENCODER_DEVICE` is not `cpu`; else the CPU alone."""
+    import onnxruntime
+
+    if os.environ.get("SYNTH_ENCODER_DEVICE", "").lower() != "cpu" \
+            and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
 class OnnxEncoder:
     """Texts -> L2-normalised float32 vectors with the cached int8 export: one text per run,
     one single-threaded run per core at a time (without spin-waiting threads, which burn the
@@ -123,7 +134,7 @@ class OnnxEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:
-            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=providers())
         except (InvalidProtobuf, InvalidGraph, Fail) as exc:  # a damaged or foreign file
             raise SynthError(f"the exported sentence encoder {path} cannot be loaded "
                              f"({type(exc).__name__}): delete it and synth exports it again") from None

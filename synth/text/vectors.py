@@ -6,7 +6,8 @@ the encoder's id, the token limit it was read to and the text; since one text pe
 vector a function of its text alone (synth.text.encoder), a stored vector equals a fresh one.
 
 The store is one SQLite file in synth's cache dir (`$SYNTH_CACHE_DIR`, else
-`$XDG_CACHE_HOME/synth`, else `~/.cache/synth`): `vectors.sqlite`, in WAL mode with a busy
+`$XDG_CACHE_HOME/synth`, else `~/.cache/synth`): `vectors.sqlite` (`$SYNTH_VECTOR_STORE` names
+another file), in WAL mode with a busy
 timeout, so two synth processes on one machine read and write it at the same time (each write
 is one transaction of INSERT OR IGNORE: the same text written twice keeps one row). It has a
 size cap, `$SYNTH_VECTOR_STORE_MB` (default 2048; 0 turns the store off): past it the least
@@ -31,9 +32,10 @@ _BATCH = 500  # keys per SELECT (SQLite's variable limit is 32,766; smaller keep
 
 
 def store_path() -> Path:
+    """`$SYNTH_VECTOR_STORE` (a file), else vectors.sqlite in synth's cache dir."""
     from synth.text.encoder import cache_dir
 
-    return cache_dir() / "vectors.sqlite"
+    return Path(os.environ.get("SYNTH_VECTOR_STORE") or cache_dir() / "vectors.sqlite")
 
 
 def cap_bytes() -> int:
