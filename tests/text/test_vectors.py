@@ -88,3 +88,34 @@ def test_a_cap_of_zero_turns_the_store_off(store_at, monkeypatch) -> None:
     monkeypatch.setenv("SYNTH_VECTOR_STORE_MB", "lots")
     with pytest.raises(SynthError, match="SYNTH_VECTOR_STORE_MB"):
         vectors.machine_store()
+
+
+@pytest.mark.skipif(not embeddings.available(), reason="embed extra not installed")
+def test_a_rerun_of_ingest_and_of_the_checks_encodes_nothing(store_at) -> None:
+    from pathlib import Path
+
+    from synth.config import ChecksConfig, SafetyConfig
+    from synth.experts import load_experts
+    from synth.ingest.stage import ingest_paths
+    from synth.judge.checks import run_checks
+    from synth.judge.safety import SafetyPolicy
+
+    root = Path(__file__).resolve().parents[2]
+    experts = load_experts(root / "configs/experts.yaml")
+    runs = []
+    for _ in range(2):
+        before = dict(embeddings.COUNTS)
+        result = ingest_paths([str(root / "examples/corpus")], experts)
+        runs.append((embeddings.encode_summary(before), [s.flags for s in result.segments]))
+    assert result.off_topic.method == "corpus"
+    assert runs[0][0]["texts_encoded"] > 20 and runs[1][0]["texts_encoded"] == 0
+    assert runs[0][1] == runs[1][1]  # the same decisions from stored vectors
+    items = [(f"What helps when {s.text.split('.')[0].lower()}?", s.text) for s in result.segments[:6]]
+    policy = SafetyPolicy.from_config(SafetyConfig())
+    checked = []
+    for _ in range(2):
+        before = dict(embeddings.COUNTS)
+        checks = run_checks(items, ChecksConfig(), policy)
+        checked.append((embeddings.encode_summary(before), [[(r.name, r.score) for r in c.results] for c in checks]))
+    assert checked[0][0]["texts_encoded"] > 0 and checked[1][0]["texts_encoded"] == 0
+    assert checked[0][1] == checked[1][1]
