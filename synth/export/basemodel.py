@@ -10,7 +10,8 @@ the copy synth ships for the aliases' models (synth/export/models/); else the hu
 HF_HUB_OFFLINE is set). transformers fills the family defaults a config.json leaves out (tied
 embeddings, head_dim, KV heads), so the memory model and the tiny CPU model see what
 transformers would build. The tokenizer and chat template come from `export.tokenizer` when set,
-else from the folder, else from the hub id.
+else from the folder, else for a hub id from the local Hugging Face cache, else the copy the repo
+ships in assets/tokenizers/ (Qwen3's, so the `qwen3` alias packs offline), else the hub.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from synth.export.memory import ModelShape
 
 ALIASES = {"qwen3": "Qwen/Qwen3-8B", "llama3_1": "meta-llama/Llama-3.1-8B-Instruct"}
 BUNDLED = Path(__file__).with_name("models")  # <org>--<name>.json: config.json of the aliases
+# the tokenizers the repository ships (assets/tokenizers/<name>; absent from a wheel install)
+BUNDLED_TOKENIZERS = {"Qwen/Qwen3-8B": Path(__file__).resolve().parents[2] / "assets" / "tokenizers" / "qwen3"}
 KEY = "export.base_model"
 
 
@@ -58,13 +61,26 @@ class BaseModelSource:
         return ModelShape.from_config(self.config, self.name, self.config_source)
 
     def tokenizer_source(self) -> str:
-        """The folder when it holds a tokenizer, else the hub id."""
+        """The folder when it holds a tokenizer; else the hub id when its tokenizer is in the
+        Hugging Face cache; else the bundled copy; else the hub id (downloaded)."""
         if self.folder is not None and (self.folder / "tokenizer_config.json").exists():
             return str(self.folder)
         if self.hub_id is None:
             raise ConfigError(f"model folder {self.folder} has no tokenizer_config.json; set "
                               "export.tokenizer to a tokenizer folder", key="export.tokenizer")
-        return self.hub_id
+        return hub_tokenizer(self.hub_id)
+
+
+def hub_tokenizer(hub_id: str) -> str:
+    """Where a hub model's tokenizer loads from without a download when it can: the hub id when
+    the HF cache holds it, else the copy in assets/tokenizers/, else the hub id."""
+    from huggingface_hub import try_to_load_from_cache
+
+    bundled = BUNDLED_TOKENIZERS.get(hub_id)
+    if isinstance(try_to_load_from_cache(hub_id, "tokenizer_config.json"), str) or bundled is None \
+            or not (bundled / "tokenizer.json").is_file():
+        return hub_id
+    return str(bundled)
 
 
 def is_hub_id(value: str) -> bool:

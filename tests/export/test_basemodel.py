@@ -121,3 +121,24 @@ def test_a_template_without_a_system_role_asks_for_system_prompt_off(tmp_path):
         run_export(config, run, load_curated(run))
     config.export.system_prompt = False
     assert run_export(config, run, load_curated(run)).model_type == "gemma2"
+
+
+def test_the_qwen3_alias_packs_offline_with_the_bundled_tokenizer(tmp_path, monkeypatch):
+    """No export.tokenizer, no hub (HF_HUB_OFFLINE in tests), an empty HF cache: the alias's
+    tokenizer is the copy in assets/tokenizers/qwen3; a cached copy or another model: the hub id."""
+    import huggingface_hub
+
+    cache: dict[str, str] = {}
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache",
+                        lambda repo_id, filename, **kw: cache.get(f"{repo_id}/{filename}"))
+    bundled = Path(__file__).resolve().parents[2] / "assets" / "tokenizers" / "qwen3"
+    assert resolve_base_model("qwen3", Path).tokenizer_source() == str(bundled)
+    assert resolve_base_model("llama3_1", Path).tokenizer_source() == "meta-llama/Llama-3.1-8B-Instruct"
+    config = run_config(tmp_path, None, base="qwen3")
+    assert config.export.tokenizer is None
+    run = RunDir(config.run_dir)
+    run_curate(config, run, corpus(per_expert=2))
+    manifest = run_export(config, run, load_curated(run))
+    assert manifest.tokenizer == str(bundled)
+    cache["Qwen/Qwen3-8B/tokenizer_config.json"] = str(tmp_path / "cached" / "tokenizer_config.json")
+    assert resolve_base_model("qwen3", Path).tokenizer_source() == "Qwen/Qwen3-8B"
