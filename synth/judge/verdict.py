@@ -53,7 +53,8 @@ def verdict_problems(verdict: BaseModel, criteria: tuple[str, ...], evidence: st
     seen: dict[str, str] = {}
     for name in criteria:
         rationale = getattr(verdict, name).rationale
-        if len(_LETTERS.findall(rationale)) < 2:
+        found = _LETTERS.findall(rationale)  # two words, or one long one (unspaced scripts)
+        if len(found) < 2 and not any(len(w) >= 6 for w in found):
             problems.append(f"{name}.rationale {rationale.strip()[:40]!r} says nothing: give the reason "
                             "in words")
             continue

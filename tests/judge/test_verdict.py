@@ -39,11 +39,14 @@ def test_a_reasoned_verdict_with_a_quote_from_the_pair_passes() -> None:
     flag = {"kind": "other", "quote": "if THEY push,  repeat the sentence once"}  # case, spacing, comma
     check(verdict(safety_flags=[flag]))
     check(verdict(safety_flags=[{"kind": "other", "quote": "I care about you, and I am not able"}]))
+    check(verdict(voice={"score": 4, "rationale": "Authentic."},  # one word that says something
+                  style_fit={"score": 4, "rationale": "贴合该专家的风格和语气"}))  # an unspaced script
 
 
 @pytest.mark.parametrize(("answer", "says"), [
     (verdict(alignment={"score": 1, "rationale": '","'}), "alignment.rationale '\",\"' says nothing"),
     (verdict(voice={"score": 1, "rationale": "..."}), "voice.rationale '...' says nothing"),
+    (verdict(safety={"score": 1, "rationale": "ok"}), "safety.rationale 'ok' says nothing"),
     (verdict(voice={"score": 4, "rationale": "The question fits the Alignment anchor well!"}),
      "voice.rationale copies alignment.rationale"),
     (verdict(safety_flags=[{"kind": "self_harm", "quote": "I want to die I want to die I want to die"}]),
