@@ -11,7 +11,8 @@ another file), in WAL mode with a busy
 timeout, so two synth processes on one machine read and write it at the same time (each write
 is one transaction of INSERT OR IGNORE: the same text written twice keeps one row). It has a
 size cap, `$SYNTH_VECTOR_STORE_MB` (default 2048; 0 turns the store off): past it the least
-recently used rows are deleted down to 90% of the cap. A row read is marked used at most once
+recently used rows are deleted down to 90% of the cap (the row count is kept in a meta table,
+in the write's own transaction, so a write never scans the store). A row read is marked used at most once
 an hour, so reads seldom write.
 """
 from __future__ import annotations
@@ -66,6 +67,8 @@ class VectorStore:
             conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL, "
                          "used INTEGER NOT NULL) WITHOUT ROWID")
             conn.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used)")
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('rows', (SELECT COUNT(*) FROM vectors))")
         except sqlite3.DatabaseError as exc:
             raise SynthError(f"the vector store {self.path} cannot be opened ({exc}): delete it and synth "
                              "encodes again, or set SYNTH_CACHE_DIR to a writable folder") from None
@@ -102,28 +105,25 @@ class VectorStore:
         now = int(time.time())
         rows = [(k, np.ascontiguousarray(v, dtype=np.float32).tobytes(), now) for k, v in vectors.items()]
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        most = self.cap // (len(rows[0][1]) + ROW_OVERHEAD)
+        db.execute("BEGIN IMMEDIATE")  # the row count lives in meta, kept in the same transaction
         try:
+            before = db.total_changes
             db.executemany("INSERT OR IGNORE INTO vectors (key, vec, used) VALUES (?, ?, ?)", rows)
+            db.execute("UPDATE meta SET value = value + ? WHERE name = 'rows'", (db.total_changes - before,))
+            (count,) = db.execute("SELECT value FROM meta WHERE name = 'rows'").fetchone()
+            if count > most:  # past the cap: the least recently used go, down to 90% of it
+                excess = count - int(most * 0.9)
+                db.execute("DELETE FROM vectors WHERE key IN (SELECT key FROM vectors ORDER BY used LIMIT ?)",
+                           (excess,))
+                db.execute("UPDATE meta SET value = (SELECT COUNT(*) FROM vectors) WHERE name = 'rows'")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self.evict(len(rows[0][1]))
-
-    def evict(self, vector_bytes: int) -> int:
-        """Delete the least recently used rows past the cap (down to 90% of it); how many."""
-        most = self.cap // (vector_bytes + ROW_OVERHEAD)
-        db = self._db()
-        (count,) = db.execute("SELECT COUNT(*) FROM vectors").fetchone()
-        if count <= most:
-            return 0
-        excess = count - int(most * 0.9)
-        db.execute("DELETE FROM vectors WHERE key IN (SELECT key FROM vectors ORDER BY used LIMIT ?)", (excess,))
-        return excess
 
     def __len__(self) -> int:
-        return int(self._db().execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        return int(self._db().execute("SELECT value FROM meta WHERE name = 'rows'").fetchone()[0])
 
 
 _STORES: dict[tuple[Path, int], VectorStore] = {}
