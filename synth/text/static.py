@@ -1,6 +1,10 @@
 """A static screening encoder distilled from the installed all-MiniLM-L6-v2 (model2vec's recipe).
 
-For bulk work that needs a ranking, not MiniLM's last point of AUC (off-topic in ingest).
+Meant for bulk work that needs a ranking, not MiniLM's last point of AUC (off-topic, dedup
+candidates, the advice prefilter), under issue 19's rule: used only where it loses <= 0.01 AUC.
+It does not pass it: on the MedQuAD dev set (bench/bench_static.py) question-answer cosine AUC,
+true pairs against another collection's questions, is 0.841 against MiniLM int8's 0.996 (another
+disease's: 0.796 against 0.981), so no stage uses it; it stays as the measured candidate.
 Made once per machine at first use, like the int8 export, into the cache dir
 (`encoders/all-MiniLM-L6-v2-static-<hash>.npy`), following model2vec's distillation
 (Tulkens & van Dongen 2024, github.com/MinishLab/model2vec; the `model2vec[distill]` extra pins
