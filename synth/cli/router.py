@@ -28,7 +28,8 @@ def router_command(config: ConfigArg, sets: SetOption = None, json_out: JsonOpti
     accuracy = "n/a" if metrics.accuracy is None else f"{metrics.accuracy:.3f}"
     f1 = "n/a" if metrics.macro_f1 is None else f"{metrics.macro_f1:.3f}"
     console.print(f"router ({metrics.featurizer}): {metrics.train_count} train, {metrics.val_count} "
-                  f"val; val accuracy {accuracy}, macro-F1 {f1}")
+                  f"val; val accuracy {accuracy}, macro-F1 {f1} on {metrics.val_count} val questions"
+                  + (f" ({metrics.note})" if metrics.note else ""))
 
 
 @app.command("route")

@@ -38,12 +38,16 @@ def write_router_html(path: Path, metrics: RouterMetrics) -> Path:
                   else "TF-IDF + logistic regression (embed extra not installed)")
     intro = (f"<p>{esc(featurizer)}; {metrics.train_count} train and {metrics.val_count} val "
              "questions (the export's router split).</p>")
+    if metrics.note:
+        intro += f"<p class=warn>Held-out figures on {metrics.val_count} val questions: {esc(metrics.note)}.</p>"
     if metrics.accuracy is None:
         return atomic_write_text(path, html_page("Router", intro + "<p class=missing>No val "
                                                  "questions: no held-out figures.</p>"))
     figures = html_table(["figure", "value"], [
-        ["val accuracy", f"{metrics.accuracy:.3f}"], ["val macro-F1", f"{metrics.macro_f1:.3f}"],
-        *[[f"F1 {esc(label)}", f"{f1:.3f}"] for label, f1 in metrics.per_label_f1.items()]])
+        [f"val accuracy (n={metrics.val_count})", f"{metrics.accuracy:.3f}"],
+        [f"val macro-F1 (n={metrics.val_count})", f"{metrics.macro_f1:.3f}"],
+        *[[f"F1 {esc(label)} (n={metrics.val_per_label.get(label, 0)})", f"{f1:.3f}"]
+          for label, f1 in metrics.per_label_f1.items()]])
     confusion = html_table(["true \\ predicted", *metrics.labels], [
         [esc(label), *[str(c) for c in row]] for label, row in zip(metrics.labels, metrics.confusion)])
     plot = plot_confusion(metrics, path.with_name("router_confusion.png"))

@@ -4,7 +4,10 @@ Trained on the export's router dataset (export/router/{train,val}.jsonl, {"text"
 sentence embeddings (synth.text.embeddings, the `embed` extra) plus a logistic regression, or
 TF-IDF plus a logistic regression when the extra is not installed (the featurizer used is
 recorded). Saved in the run as router/model.joblib with router/metrics.json (RouterMetrics:
-val accuracy, macro-F1, confusion matrix) and reports/router.html with a confusion plot.
+val accuracy, macro-F1, confusion matrix, the val n behind each expert's F1) and
+reports/router.html with a confusion plot. Below MIN_VAL_PER_LABEL val questions of some expert
+the figures are printed with their n and marked as not a measurement (one question more or less
+right moves that expert's recall by over 0.1).
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from synth.rundir import RunDir
 from synth.text import embeddings
 
 MODEL_FILE = ("router", "model.joblib")
+MIN_VAL_PER_LABEL = 10  # val questions of each expert for the held-out figures to measure
 
 
 class RouterExample(BaseModel):
@@ -75,12 +79,19 @@ def default_featurizer() -> str:
 
 def evaluate(classifier: LogisticRegression, featurizer: Featurizer, val: list[RouterExample],
              labels: list[str]) -> dict[str, Any]:
+    counts = {label: sum(e.label == label for e in val) for label in labels}
+    short = {label: n for label, n in counts.items() if n < MIN_VAL_PER_LABEL}
+    judged: dict[str, Any] = {"val_per_label": counts, "measured": bool(val) and not short}
+    if short:
+        judged["note"] = (f"not a measurement: {len(val)} val questions, "
+                          + ", ".join(f"{n} {label}" for label, n in short.items())
+                          + f" (under {MIN_VAL_PER_LABEL} per expert)")
     if not val:
-        return {}
+        return judged
     truth = [e.label for e in val]
     predicted = list(classifier.predict(featurizer.transform([e.text for e in val])))
     per_label = f1_score(truth, predicted, labels=labels, average=None, zero_division=0)
-    return {
+    return judged | {
         "accuracy": float(accuracy_score(truth, predicted)),
         "macro_f1": float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
         "confusion": confusion_matrix(truth, predicted, labels=labels).tolist(),

@@ -96,3 +96,30 @@ def test_a_router_trained_on_another_encoders_vectors_must_be_retrained(tmp_path
     with pytest.raises(InputError, match="retrain it") as caught:
         load_router(run.root)
     assert "PyTorch fp32" in str(caught.value) and embeddings.ENCODER_ID in str(caught.value)
+
+
+def test_a_val_split_too_small_to_measure_says_so_with_its_n(tmp_path, capsys):
+    from synth.config import dump_config
+    from synth.router.stage import MIN_VAL_PER_LABEL
+
+    train = [RouterExample(text=f"steps plan week {i}", label="practical") for i in range(5)]
+    train += [RouterExample(text=f"brain explains concept {i}", label="educational") for i in range(5)]
+    enough = [RouterExample(text=f"steps plan {i}", label="practical") for i in range(MIN_VAL_PER_LABEL)]
+    enough += [RouterExample(text=f"brain concept {i}", label="educational") for i in range(MIN_VAL_PER_LABEL)]
+    _, measured = train_router(train, enough, "tfidf")
+    assert measured.measured and measured.note == "" and measured.val_per_label == {
+        "educational": MIN_VAL_PER_LABEL, "practical": MIN_VAL_PER_LABEL}
+    _, short = train_router(train, enough[:MIN_VAL_PER_LABEL + 2], "tfidf")
+    assert not short.measured and short.note == (
+        f"not a measurement: {MIN_VAL_PER_LABEL + 2} val questions, 2 educational "
+        f"(under {MIN_VAL_PER_LABEL} per expert)")
+    config, run = make_run(tmp_path, per_expert=12)  # 3 val questions per expert
+    config_file = tmp_path / "router.yaml"
+    config_file.write_text(dump_config(config))
+    assert main(["router", str(config_file)]) == 0
+    line = " ".join(capsys.readouterr().err.split())
+    assert "on 12 val questions (not a measurement: 12 val questions, 3 educational," in line
+    saved = RouterMetrics.model_validate_json(run.path("router", "metrics.json").read_text())
+    assert not saved.measured and saved.note.startswith("not a measurement: 12 val questions")
+    page = run.path("reports", "router.html").read_text()
+    assert "not a measurement" in page and "val macro-F1 (n=12)" in page
