@@ -1,10 +1,18 @@
 """The model `synth train` trains: the real base model on a GPU, or on a CPU (and in CI) a tiny
 random model of the same architecture (config.json with 2 layers of width 32), the tokenizer
-with the pad token the exported config sets, and the attention kernel that is available."""
+with the pad token the exported config sets, and the attention kernel that is available.
+
+The tiny model's weights are drawn with the base model's initializer_range scaled by
+sqrt(real width / 32), so its initial logits spread as the real model's do: at the real 0.02 a
+width-32 model's logits stay within about +-0.6 (final norm and lm_head are frozen under LoRA)
+and no learning rate moves its loss by more than that. The base model on a CPU is loaded in
+float32 whatever dtype the exported model_init_kwargs name (there is no bf16 autocast on a CPU:
+bf16=False would train bf16 weights in bf16)."""
 
 from __future__ import annotations
 
 import importlib.util
+import math
 from typing import Any
 
 from synth.export.basemodel import BaseModelSource
@@ -39,6 +47,10 @@ def tiny_config(config: dict[str, Any], tokenizer: Any) -> Any:
                   pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
                   bos_token_id=tokenizer.bos_token_id)
     values["max_position_embeddings"] = max(8192, int(values.get("max_position_embeddings") or 0))
+    text = config.get("text_config") or config
+    width = int(text.get("hidden_size") or TINY["hidden_size"])
+    values["initializer_range"] = (float(text.get("initializer_range") or 0.02)
+                                   * math.sqrt(max(width, TINY["hidden_size"]) / TINY["hidden_size"]))
     return AutoConfig.for_model(config["model_type"], **values)
 
 
@@ -60,8 +72,9 @@ def attention_kernel(requested: str | None) -> str | None:
     return requested
 
 
-def real_model(model: BaseModelSource, init_kwargs: dict[str, Any] | None) -> Any:
-    """The base model's weights (hub id or folder) with the exported model_init_kwargs."""
+def real_model(model: BaseModelSource, init_kwargs: dict[str, Any] | None, cuda: bool = True) -> Any:
+    """The base model's weights (hub id or folder) with the exported model_init_kwargs; on a
+    CPU (cuda False) in float32."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -71,7 +84,9 @@ def real_model(model: BaseModelSource, init_kwargs: dict[str, Any] | None) -> An
     kwargs["attn_implementation"] = attention_kernel(kwargs.get("attn_implementation"))
     if kwargs["attn_implementation"] is None:
         del kwargs["attn_implementation"]
-    if isinstance(kwargs.get("dtype"), str):
+    if not cuda:
+        kwargs["dtype"] = torch.float32
+    elif isinstance(kwargs.get("dtype"), str):
         kwargs["dtype"] = getattr(torch, kwargs["dtype"])
     try:
         return AutoModelForCausalLM.from_pretrained(model.serve_id, **kwargs)

@@ -21,8 +21,12 @@ def write_train_report(reports: Path, result: TrainResult) -> Path:
                   "optimizer step", "loss (nats per trained token)")
     kind = ("the base model's weights" if result.model_kind == "base"
             else "a tiny random model of the base model's architecture (CPU check, not a real adapter)")
+    verdict = ("pass: the loss fell, every lora_B weight moved and the adapter loads"
+               if not result.problems else "FAILED: " + "; ".join(result.problems))
     sections = [
-        Section("Run", [f"Expert {result.expert} on {result.base_model}: {kind}, on {result.device}.",
+        Section("Verdict", [verdict]),
+        Section("Run", [f"Expert {result.expert} on {result.base_model}: {kind}, on {result.device}"
+                        + (f" in {result.dtype}." if result.dtype else "."),
                         f"Adapter: {result.adapter_dir}",
                         Table(["figure", "value"], [[k, v] for k, v in result.figures.items()])]),
         Section("Loss", [Image(plot.name, "train and val loss") if plot else "no loss logged"]),

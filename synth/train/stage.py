@@ -92,21 +92,24 @@ def train_expert(config: RunConfig, run: RunDir, expert: str, options: TrainOpti
     cuda = torch.cuda.is_available()
     tiny = (not cuda) if options.tiny is None else options.tiny
     model = (tiny_model(model_source, prepared.tokenizer, seed=config.seed) if tiny
-             else real_model(model_source, prepared.file.sft.get("model_init_kwargs")))  # type: ignore[arg-type]
+             else real_model(model_source, prepared.file.sft.get("model_init_kwargs"), cuda))  # type: ignore[arg-type]
+    dtype = str(model.dtype).removeprefix("torch.")
     work_dir = options.work_dir or run.ensure("train", expert)
     settings = sft_settings(prepared.file, work_dir, cuda=cuda, has_val=prepared.val is not None,
                             max_steps=options.max_steps)
     trainer = build_trainer(prepared.file, model, prepared.tokenizer, prepared.train,
                             prepared.val, settings, [progress_callback(log)])
     log(f"{expert}: {'tiny random' if tiny else 'base'} {model_source.model_type} model on "
-        f"{'cuda' if cuda else 'cpu'}, {prepared.figures['rows']:.0f} packed rows")
+        f"{'cuda' if cuda else 'cpu'} in {dtype}, {prepared.figures['rows']:.0f} packed rows")
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_B" in n}
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
+    dtype = frozen_dtype(trainer.model)  # what the base weights were trained in
     adapter_dir = options.adapter_dir or run.path("export", config.export.adapters_dir, expert)
     if not trainer.is_world_process_zero():
-        return _result(expert, model_source, tiny, cuda, adapter_dir, trainer, settings, {}, [], options, config)
+        return _result(expert, model_source, (tiny, cuda, dtype), adapter_dir, trainer, settings, {}, [],
+                       options)
     trainer.model.save_pretrained(str(adapter_dir))
     figures = dict(prepared.figures, seconds=round(seconds, 2))
     figures["tokens_per_s"] = round(figures["tokens"] * trainer.state.epoch / max(seconds, 1e-9), 1)
@@ -116,17 +119,27 @@ def train_expert(config: RunConfig, run: RunDir, expert: str, options: TrainOpti
                           else trainer.get_train_dataloader()))
         fresh = tiny_model(model_source, prepared.tokenizer, seed=config.seed)
         figures["peft_reload_max_diff"] = reload_difference(trainer.model, fresh, adapter_dir, batch)
-    result = _result(expert, model_source, tiny, cuda, adapter_dir, trainer, settings, figures,
-                     adapter_problems(adapter_dir), options, config)
+    result = _result(expert, model_source, (tiny, cuda, dtype), adapter_dir, trainer, settings, figures,
+                     adapter_problems(adapter_dir), options)
+    result.problems = verdict_problems(result)
     if options.report:
         write_train_report(run.reports, result)
-    _verdict(result)
+    if result.problems:
+        raise TrainFailed(f"{result.expert}: " + "; ".join(result.problems)
+                          + (f" (report: reports/train_{result.expert}.html)" if options.report else ""))
     return result
 
 
-def _result(expert: str, model_source: Any, tiny: bool, cuda: bool, adapter_dir: Path, trainer: Any,
-            settings: dict[str, Any], figures: dict[str, float], problems: list[str],
-            options: TrainOptions, config: RunConfig) -> TrainResult:
+def frozen_dtype(model: Any) -> str:
+    """The dtype of the model's frozen (base) weights, e.g. float32."""
+    frozen = next((p for p in model.parameters() if not p.requires_grad), None)
+    return str((frozen if frozen is not None else next(model.parameters())).dtype).removeprefix("torch.")
+
+
+def _result(expert: str, model_source: Any, machine: tuple[bool, bool, str], adapter_dir: Path,
+            trainer: Any, settings: dict[str, Any], figures: dict[str, float], problems: list[str],
+            options: TrainOptions) -> TrainResult:
+    tiny, cuda, dtype = machine
     train_loss, eval_loss = loss_history(trainer.state.log_history)
     if train_loss:
         figures.update(first_loss=train_loss[0][1], last_loss=train_loss[-1][1])
@@ -135,26 +148,40 @@ def _result(expert: str, model_source: Any, tiny: bool, cuda: bool, adapter_dir:
     shown = {k: v for k, v in settings.items() if isinstance(v, (str, int, float, bool)) or v is None}
     return TrainResult(expert=expert, base_model=model_source.serve_id,
                        model_kind="tiny" if tiny else "base", device="cuda" if cuda else "cpu",
-                       adapter_dir=str(adapter_dir), steps=int(trainer.state.global_step),
+                       dtype=dtype, adapter_dir=str(adapter_dir), steps=int(trainer.state.global_step),
                        train_loss=train_loss, eval_loss=eval_loss, figures=figures,
                        adapter_problems=problems, settings=shown,
                        accelerate_command=accelerate_command(options.config_path, expert))
 
 
-def _verdict(result: TrainResult) -> None:
-    """Raise TrainFailed when the run did not give a usable adapter."""
+def verdict_problems(result: TrainResult) -> list[str]:
+    """Why the run did not give a usable adapter (empty: it did): a loss missing, not finite or
+    that never fell, no lora_B weight moved, the adapter refused by vLLM's loader or reloading
+    into PEFT with other logits."""
     losses = [loss for _, loss in result.train_loss + result.eval_loss]
     problems = list(result.adapter_problems)
     if not losses or not all(math.isfinite(x) for x in losses):
         problems.append(f"loss is missing or not finite: {losses[:5]}")
+    else:
+        problems += loss_never_fell(result)
     if not result.figures.get("lora_b_moved"):
         problems.append("no lora_B weight changed")
     if result.figures.get("peft_reload_max_diff", 0.0) > RELOAD_TOLERANCE:
         problems.append(f"the saved adapter reloads into PEFT with logits "
                         f"{result.figures['peft_reload_max_diff']:.2e} off")
-    if problems:
-        raise TrainFailed(f"{result.expert}: " + "; ".join(problems)
-                          + f" (report: reports/train_{result.expert}.html)")
+    return problems
+
+
+def loss_never_fell(result: TrainResult) -> list[str]:
+    """A problem when neither the train nor the val loss ever went below its first value (a
+    curve of one point, e.g. a 1-step run without val, cannot show a fall and is not judged)."""
+    curves = {name: [loss for _, loss in points] for name, points in
+              (("train", result.train_loss), ("val", result.eval_loss)) if len(points) >= 2}
+    if not curves or any(min(c[1:]) < c[0] for c in curves.values()):
+        return []
+    seen = ", ".join(f"{name} {c[0]:.4f} -> lowest {min(c[1:]):.4f}" for name, c in curves.items())
+    return [f"the loss never fell below its first value in {result.steps} steps ({seen}): "
+            "the adapter learned nothing (raise the learning rate or check the data)"]
 
 
 def run_train(config: RunConfig, run: RunDir, experts: list[str], options: TrainOptions,
