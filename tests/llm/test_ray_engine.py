@@ -4,9 +4,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 
 import pytest
+from fake_llm_server import request_key
 from llm_helpers import Answer, call_rows, llm_config, request
 
 from synth.config import BudgetConfig, EngineConfig
@@ -71,8 +73,11 @@ async def test_a_worker_killed_mid_run_loses_nothing_and_resends_only_its_calls_
     assert summary.ok == 200 and sorted(r.item_id for r in results) == sorted(f"item-{i}" for i in range(200))
     lost = [r for r in call_rows(tmp_path) if r["reason"] == "worker_lost"]
     assert 1 <= len(lost) <= 8 + 2  # the calls in flight on the killed worker (+ a race)
-    twice = sum(n - 1 for n in fake_llm.answered_keys.values() if n > 1)
-    assert twice <= len(lost)  # sent again only when in flight on the lost worker, never otherwise
+    item_of = {request_key(body): re.search(r"item (\d+)", body["messages"][-1]["content"]).group(1)
+               for body in fake_llm.requests}
+    twice = [item_of[key] for key, n in fake_llm.answered_keys.items() for _ in range(n - 1)]
+    assert {f"item-{i}" for i in twice} <= {r["item_id"] for r in lost}  # the lost calls, no other
+    assert len(twice) <= len(lost)  # each lost call answered at most once more
     spend = read_spend(tmp_path / "spend.sqlite")
     assert spend["committed_usd"] >= fake_llm.spend(PRICE_IN, PRICE_OUT) - 1e-12  # lost calls kept their worst case
     fake_llm.reset_stats()
