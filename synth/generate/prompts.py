@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, create_model, field_validator
 
 from synth.config import RunConfig
+from synth.errors import ConfigError
 from synth.experts import Expert, ExpertSet
 from synth.files import read_yaml, validate_model
 from synth.hashing import content_hash
@@ -25,6 +26,14 @@ from synth.templates import PromptTemplate, load_template
 from synth.text.lexicon import load_lexicon
 
 MIN_CONCEPTS, MAX_CONCEPTS = 2, 6
+QUESTION_MAX_CHARS, CONCEPT_MAX_CHARS = 700, 80  # unsized (the offline writer) bounds
+# Sized from generator.max_tokens (issue 17: a schema larger than max_tokens is an answer cut
+# off): questions at 4 characters per token (Qwen3 reads questions in everyday words at 4.9, MedQuAD's
+# medical questions at 4.1; tests/generate/test_schema_size.py), concepts at most 40 characters,
+# and the JSON around them at a generous fixed cost.
+CHARS_PER_TOKEN, SIZED_CONCEPT_CHARS = 4, 40
+SET_JSON_TOKENS, QUESTION_JSON_TOKENS, CONCEPT_TOKENS = 10, 18, 14
+MIN_QUESTION_CHARS = 120
 _PLACEHOLDER = re.compile(r"\[[A-Z_]{2,}\]")  # redaction placeholders such as [NAME]
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=12, max_length=700)]
 Concept = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
@@ -66,20 +75,33 @@ class QuestionSetBase(BaseModel):
         return questions
 
 
-def _typed(types: tuple[str, ...]) -> type[TypedQuestion]:
-    """A TypedQuestion whose type is an enum of these types (guided decoding keeps to them)."""
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        "TypedQuestion", __base__=TypedQuestion, question_type=(Literal[types], ...))
+def question_chars(k: int, max_tokens: int | None) -> tuple[int, int]:
+    """(question, concept) character bounds so K questions and MAX_CONCEPTS concepts at their
+    bounds fit `max_tokens` (None: the unsized bounds)."""
+    if max_tokens is None:
+        return QUESTION_MAX_CHARS, CONCEPT_MAX_CHARS
+    free = max_tokens - SET_JSON_TOKENS - k * QUESTION_JSON_TOKENS - MAX_CONCEPTS * CONCEPT_TOKENS
+    chars = min(QUESTION_MAX_CHARS, max(0, free) // k * CHARS_PER_TOKEN)
+    if chars < MIN_QUESTION_CHARS:
+        need = max_tokens + (MIN_QUESTION_CHARS - chars) * k // CHARS_PER_TOKEN + 1
+        raise ConfigError(f"generator.max_tokens {max_tokens} leaves {chars} characters per question for "
+                          f"{k} questions and their concepts; use at least {need}", key="generator.max_tokens")
+    return chars, SIZED_CONCEPT_CHARS
 
 
 @functools.lru_cache(maxsize=64)
-def question_set_model(k: int, types: tuple[str, ...]) -> type[QuestionSetBase]:
+def question_set_model(k: int, types: tuple[str, ...], max_tokens: int | None = None) -> type[QuestionSetBase]:
     """The response model for K questions of the expert's types (exact count and enum, so
-    guided decoding enforces both)."""
+    guided decoding enforces both), string bounds sized from `max_tokens` (question_chars)."""
+    question, concept = question_chars(k, max_tokens)
+    text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=12, max_length=question)]
+    typed = create_model("TypedQuestion", __base__=TypedQuestion, question_type=(Literal[types], ...),
+                         question=(text, ...))
+    word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=concept)]
     return create_model(  # type: ignore[call-overload,no-any-return]
         "QuestionSet", __base__=QuestionSetBase,
-        concepts=(list[Concept], Field(min_length=1, max_length=MAX_CONCEPTS)),
-        questions=(list[_typed(types)], Field(min_length=k, max_length=k)))
+        concepts=(list[word], Field(min_length=1, max_length=MAX_CONCEPTS)),  # type: ignore[valid-type]
+        questions=(list[typed], Field(min_length=k, max_length=k)))  # type: ignore[valid-type]
 
 
 class RevisedQuestion(BaseModel):

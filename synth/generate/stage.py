@@ -24,7 +24,7 @@ from synth.experts import ExpertSet, load_experts
 from synth.files import JsonlAppender, read_jsonl
 from synth.generate.estimate import CostEstimate, budget_error, estimate_cost
 from synth.generate.offline import OfflineQuestionWriter
-from synth.generate.prompts import GenerationPrompts, QuestionSetBase, Slot, question_set_model
+from synth.generate.prompts import GenerationPrompts, QuestionSetBase, Slot, question_chars, question_set_model
 from synth.generate.sets import generation_set, load_sets, register
 from synth.llm import LLMEngine, LLMRequest, LLMResult, LLMServices, make_engine, run_batch
 from synth.records import FINAL_FAILURES, GenerationFailure, GenerationSet, Pair, Segment, stable_id, utc_now
@@ -70,6 +70,7 @@ class Job:
     prompt_hash: str
     types: tuple[str, ...]  # the expert's question types (the generator picks among them)
     generation: str = ""
+    max_tokens: int | None = None  # the schema's strings are sized from it (None: offline, unsized)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def build_job(gen: GeneratorConfig, run_seed: int, prompts: GenerationPrompts, e
               "slots": [s.__dict__ for s in slots]} if offline else {}
     request = LLMRequest(item_id=seg.segment_id, messages=messages, template_hash=prompt_hash,
                          seed=seed, offline_inputs=inputs)
-    return Job(seg, slots, request, prompt_hash, types, generation)
+    return Job(seg, slots, request, prompt_hash, types, generation, None if offline else gen.max_tokens)
 
 
 def finished_segments(run: RunDir, generation: str, texts: dict[str, str],
@@ -164,6 +165,9 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
     """Generate pairs for every segment not done yet (see the module docstring)."""
     experts = load_experts(config.resolve(config.experts))
     prompts = GenerationPrompts.load(config, experts)
+    gen = config.generator
+    if gen.provider != "offline":  # a max_tokens too small for K questions stops here, before any call
+        question_chars(gen.questions_per_segment, gen.max_tokens)
     gen_set = generation_set(config, prompts)
     summary = _start_set(run, gen_set, len(segments), dry_run)
     texts = {s.segment_id: s.text for s in segments}
@@ -205,7 +209,7 @@ def _start_set(run: RunDir, gen_set: GenerationSet, segments: int, dry_run: bool
 
 
 def response_model(job: Job) -> type[QuestionSetBase]:
-    return question_set_model(len(job.slots), job.types)
+    return question_set_model(len(job.slots), job.types, job.max_tokens)
 
 
 async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, jobs: list[Job],
