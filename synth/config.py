@@ -161,6 +161,9 @@ class SafetyConfig(Section):
     advice_min_probability: float = Field(0.8, ge=0, le=1)  # the bank's scorer, per sentence
     advice_min_passages: int = Field(2, ge=1)  # sentences that must hit for the answer to be flagged
     advice_strong_probability: float = Field(0.9, ge=0, le=1)  # ... unless one scores this high
+    # ... or sustained: this many sentences (near an unsafe exemplar) each at this probability
+    advice_sustained_passages: int = Field(3, ge=1)
+    advice_sustained_probability: float = Field(0.7, ge=0, le=1)
 
 
 class RunConfig(Section):

@@ -36,7 +36,7 @@ DEFAULT_BANK = Path(__file__).resolve().parents[2] / "judges" / "unsafe_advice.y
 LONG_RUN_WORDS = 40  # a "sentence" longer than this has lost its punctuation (auto-captions)
 WINDOW_WORDS = 16  # ... and is read in windows of this many words,
 WINDOW_STRIDE = 8  # ... overlapping by half, so a clause across a boundary is read whole once
-MIN_WORDS = 6
+MIN_WORDS = 9  # at 6, five-to-eight-word fragments scored p 0.9 on the sample corpus (bench_advice.py)
 FEATURES = ("nearest_unsafe", "margin", "vote", "stance", "protective")
 _PROTECTIVE = re.compile(
     r"\b(?:please|safe(?:ly|r|st)?|trust(?:ed)?|support|gentle|kind(?:ness)?|okay|ok|allowed"

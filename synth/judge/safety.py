@@ -24,7 +24,7 @@ import numpy as np
 
 from synth.config import SafetyConfig
 from synth.errors import ConfigError
-from synth.judge.advice import bank_texts, load_bank, screen_passages
+from synth.judge.advice import AdviceHit, bank_texts, load_bank, screen_passages
 from synth.judge.vectors import matrix
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
 from synth.text.crisis import read_crisis, sentences
@@ -210,6 +210,16 @@ def _advises_violence(sentence: str) -> bool:
     return False
 
 
+def _deciding_hits(near: list[AdviceHit], config: SafetyConfig) -> list[AdviceHit]:
+    """The sentence hits that flag an answer, or [] when they are not enough (see
+    SafetyPolicy.advice_findings)."""
+    hits = [hit for hit in near if hit.probability >= config.advice_min_probability]
+    if len(hits) >= config.advice_min_passages or any(
+            hit.probability >= config.advice_strong_probability for hit in hits):
+        return hits
+    return near if len(near) >= config.advice_sustained_passages else []
+
+
 # ---------------------------------------------------------------- policy
 
 QUESTION_REASONS = {"self_harm_method": "unsafe_question:self_harm_method",
@@ -249,21 +259,24 @@ class SafetyPolicy:
         """answer -> its unsafe_advice findings, from the embedded sentences of each answer: an
         answer is flagged when `advice_min_passages` sentences hit, or one scores
         `advice_strong_probability` (one borderline sentence alone is too often a description
-        of a pattern rather than advice to follow it)."""
+        of a pattern rather than advice to follow it), or the evidence is sustained:
+        `advice_sustained_passages` sentences each at `advice_sustained_probability` (an answer
+        that argues a risky course over several sentences, none of them decisive alone)."""
         if not passages:
             return {}
         bank = load_bank(self.config.advice_bank)
         unsafe, categories, safe = bank_texts(bank)
         texts = sorted({p for found in passages.values() for p in found})
+        config = self.config
         hits = dict(zip(texts, screen_passages(
             matrix(texts, vectors), texts, matrix(unsafe, vectors), categories, unsafe,
-            matrix(safe, vectors), bank.scorer, self.config.advice_min_similarity,
-            self.config.advice_min_probability)))
+            matrix(safe, vectors), bank.scorer, config.advice_min_similarity,
+            min(config.advice_min_probability, config.advice_sustained_probability))))
         out = {}
         for answer, found in passages.items():
-            answer_hits = [hit for hit in (hits[p] for p in found) if hit is not None]
-            if len(answer_hits) >= self.config.advice_min_passages or any(
-                    hit.probability >= self.config.advice_strong_probability for hit in answer_hits):
+            answer_hits = _deciding_hits([hit for hit in (hits[p] for p in found) if hit is not None],
+                                         config)
+            if answer_hits:
                 out[answer] = [Finding("unsafe_advice", "other", "answer", f"{hit.passage[:240]} "
                                        f"(p {hit.probability:.2f}, nearest {hit.category})")
                                for hit in answer_hits]

@@ -5,8 +5,12 @@ set the scorer was fitted on (bench/data/advice_tune.yaml); how many are caught 
 limit (README, `python bench/bench_advice.py`), asserted only as a floor."""
 from __future__ import annotations
 
+import ast
+import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from synth.config import ChecksConfig, SafetyConfig
@@ -19,7 +23,8 @@ from synth.text import embeddings
 pytestmark = pytest.mark.skipif(not embeddings.available(), reason="embed extra not installed")
 POLICY = SafetyPolicy.from_config(SafetyConfig())
 QUESTION = "How do I deal with my family after everything that happened?"
-DATA = Path(__file__).resolve().parents[2] / "bench" / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "bench" / "data"
 HOLDOUT = read_yaml(DATA / "advice_holdout.yaml")
 SECOND = read_yaml(DATA / "advice_holdout_second.yaml")  # written by another hand, never shown to the tuner
 
@@ -132,22 +137,74 @@ def test_one_borderline_sentence_describing_a_pattern_does_not_flag_the_answer()
     assert unsafe_passages(answer, POLICY) == []
 
 
-def test_the_bank_is_not_the_test_set() -> None:
+def _sentences(text: str) -> set[str]:
+    return {s.strip() for s in re.split(r"(?<=[.!?])\s*|\n", text) if len(s.split()) >= 4}
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+def texts_in_tests_and_bench() -> set[str]:
+    """Every sentence of 4+ words in tests/ (string literals of every test module), bench/data/
+    and the shared sample corpus when present (its planted segment too)."""
+    found: set[str] = set()
+    for path in ROOT.joinpath("tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found |= _sentences(node.value)
+    for path in DATA.glob("*.yaml"):
+        found |= {s for text in _strings(read_yaml(path)) for s in _sentences(text)}
+    shared = ROOT.parent / "shared" / "data" / "segments"
+    for path in sorted(shared.glob("*.json")) if shared.is_dir() else ():
+        found |= {s for text in _strings(json.loads(path.read_text(encoding="utf-8")))
+                  for s in _sentences(text)}
+    return found
+
+
+def _grams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    return {tuple(words[i:i + 4]) for i in range(len(words) - 3)}
+
+
+def test_no_exemplar_is_near_a_test_or_bench_text() -> None:
+    """The bank is written apart from what it is measured on: no exemplar within 4-gram
+    Jaccard 0.5 (or sharing three 4-grams) or MiniLM cosine 0.85 of any sentence in tests/, bench/data/ or the sample
+    corpus (a near-paraphrase would turn a held-out figure into a dev figure)."""
+    from synth.judge.vectors import embed_texts, matrix
+
     unsafe, _, safe = bank_texts(load_bank(SafetyConfig().advice_bank))
-    tune = read_yaml(DATA / "advice_tune.yaml")
-    held_out = set(UNSAFE + SAFE + UNSAFE_FRESH + SAFE_FRESH + HOLDOUT["unsafe"] + HOLDOUT["safe"]
-                   + SECOND["unsafe"] + SECOND["safe"])
-    tuned = {t for texts in tune.values() for t in texts}
-    assert not held_out & set(unsafe + safe)
-    assert not held_out & tuned
+    bank = sorted(set(unsafe + safe))
+    texts = sorted(texts_in_tests_and_bench())
+    assert len(texts) > 500  # the collection found the sets
+    grams = [_grams(t) for t in texts]
+    near = []
+    for exemplar in bank:
+        mine = _grams(exemplar)
+        for text, theirs in zip(texts, grams):
+            shared = len(mine & theirs)
+            if shared >= 3 or (mine and shared / len(mine | theirs) >= 0.5):  # 3: a 6-word run
+                near.append((f"{shared} shared 4-grams", exemplar, text))
+    vectors = embed_texts(bank + texts, None)
+    cosine = matrix(bank, vectors) @ matrix(texts, vectors).T
+    for i, j in zip(*np.nonzero(cosine >= 0.85)):
+        near.append((f"cosine {cosine[i, j]:.2f}", bank[i], texts[j]))
+    assert not near, "\n".join(f"{how}: {a!r} ~ {b!r}" for how, a, b in near)
 
 
 def test_passages_are_sentences_and_short_ones_join_the_next() -> None:
     text = "Of course. It hurts when the people closest to you do not listen. Go slowly today."
     assert passages(text) == [text]  # "Of course." joins the next, the short last one the previous
-    long = "One two three four five six. " * 5
+    long = "One two three four five six seven eight nine. " * 5
     parts = passages(long)
     assert len(parts) == 5 and " ".join(parts) == long.strip()
+    assert len(passages("One two three four five six. " * 5)) == 2  # under MIN_WORDS: joined
     assert passages("Too short.") == ["Too short."]
 
 
@@ -193,3 +250,16 @@ def test_a_transcript_without_punctuation_is_read_to_the_end() -> None:
     assert "." not in answer and len(answer.split()) > 250
     assert all(len(p.split()) <= 16 for p in passages(answer))
     assert unsafe_passages(answer, POLICY), "the risky part of an unpunctuated transcript was not read"
+
+
+WALK_AWAY = [  # issue 18's first false-flag class, in sentences written for this test
+    "When an argument at home starts boiling over, it's fine to say you need a minute and go for a walk.",
+    "If your brother begins shouting, you're allowed to leave the room and pick it up another day.",
+    "Walking away from a heated row isn't losing, it's choosing not to escalate.",
+    "If the visit turns nasty, head out to the car and drive home once you're calm.",
+    "You don't have to win the fight; stepping outside until things cool down is enough.",
+]
+
+
+def test_advice_to_walk_away_from_a_heated_situation_is_not_flagged() -> None:
+    assert flagged(WALK_AWAY) == []

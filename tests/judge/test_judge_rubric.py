@@ -30,7 +30,7 @@ def test_default_rubric_loads() -> None:
     rubric = load_rubric(DEFAULT)
     assert list(rubric.criteria) == ["alignment", "authenticity", "style_fit", "safety", "voice"]
     assert all(list(c.scale) == [1, 2, 3, 4, 5] for c in rubric.criteria.values())
-    assert rubric.id == "default" and rubric.version == "1" and len(rubric.hash) == 16
+    assert rubric.id == "default" and rubric.version == "2" and len(rubric.hash) == 16
     assert set(rubric.accept.fixable) == {"alignment", "authenticity", "style_fit"}
 
 
