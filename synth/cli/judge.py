@@ -36,7 +36,7 @@ def check_command(
     Prints one JSON object per valid line with each check's score, verdict and reason; bad
     lines are reported on stderr with their line number, and the exit code is then 3.
     """
-    from synth.judge import SafetyPolicy, check_report, read_check_items, run_checks
+    from synth.judge import SafetyPolicy, check_report, config_plan, read_check_items, run_checks
 
     run_config = load(config, sets) if config else RunConfig()
     policy = SafetyPolicy.from_config(run_config.safety)
@@ -44,8 +44,6 @@ def check_command(
     for error in errors:
         console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
     # one call: every distinct text encoded once, alignment scored against the whole file
-    from synth.judge.degenerate import config_plan
-
     results = run_checks([(i.question, i.answer) for i in items], run_config.checks, policy, progress=True,
                          plan=config_plan(run_config))
     for item, checks in zip(items, results):
