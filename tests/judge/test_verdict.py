@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from judge_fixture import CRITERIA, ScriptedJudge, judge_config, make_pairs, marker_of, setup_run
+from judge_fixture import ANSWERS, CRITERIA, ScriptedJudge, judge_config, make_pairs, marker_of, setup_run
 from pydantic import ValidationError
 
 from synth.errors import ConfigError
@@ -64,8 +64,7 @@ def test_sized_from_max_tokens_a_full_verdict_fits() -> None:
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(REPO / "assets/tokenizers/qwen3/tokenizer.json"))
-    prose = (REPO / "README.md").read_text(encoding="utf-8").split("## Why synth")[1]
-    prose = " ".join(prose.replace("`", "").replace("*", "").split())
+    prose = " ".join(ANSWERS.values()) * 16  # our own English prose, as rationales and quotes are
     for max_tokens in (256, 320, 512, 600, 1024):
         rationale, quote = string_bounds(len(CRITERIA), max_tokens)
         full = {c: {"score": 5, "rationale": prose[i * 997: i * 997 + rationale]} for i, c in enumerate(CRITERIA)}
