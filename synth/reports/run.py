@@ -88,6 +88,8 @@ def router_section(run: RunDir) -> str:
     rows = [[esc("featurizer"), esc(metrics.featurizer)], [esc("train / val"),
             esc(f"{metrics.train_count} / {metrics.val_count}")],
             [esc("val accuracy"), esc(figure)], [esc("val macro-F1"), esc(f1)]]
+    if metrics.note:
+        rows.append([esc("held-out figures"), f"<span class=missing>{esc(metrics.note)}</span>"])
     return "<h2>Router</h2>" + html_table(["figure", "value"], rows)
 
 

@@ -123,3 +123,5 @@ def test_a_val_split_too_small_to_measure_says_so_with_its_n(tmp_path, capsys):
     assert not saved.measured and saved.note.startswith("not a measurement: 12 val questions")
     page = run.path("reports", "router.html").read_text()
     assert "not a measurement" in page and "val macro-F1 (n=12)" in page
+    from synth.reports.run import router_section
+    assert "not a measurement: 12 val questions" in router_section(run)  # the run report too
