@@ -9,7 +9,9 @@ Sentence level (one sentence = one answer, a hit flags it, as tests/judge/test_a
   holdout   bench/data/advice_holdout.yaml, written before any tuning, never fitted on
   second    bench/data/advice_holdout_second.yaml, written by another hand, never shown to the tuner
   tests     the held-out sets of tests/judge/test_advice.py (UNSAFE, SAFE, *_FRESH)
-Answer level (the default policy: two hits, or one strong):
+  frozen    bench/data/advice_frozen_heldout.yaml, answers written after the screen was frozen
+            (commit 0d319ac), read at answer level below
+Answer level (the default policy: two hits, one strong, or three sustained):
   the example corpus (configs/example.yaml inputs), the shared sample corpus (../shared/data/
   segments, every flagged segment printed with its hits; the planted one must be caught) and,
   with --medquad, the distinct answers of a dev set built by bench/build_devset.py.
@@ -113,8 +115,8 @@ def main() -> int:
     given = {} if args.min_probability is None else {"advice_min_probability": args.min_probability}
     policy = SafetyPolicy.from_config(SafetyConfig(**given))
     one = SafetyPolicy.from_config(SafetyConfig(**given, advice_min_passages=1))  # one sentence decides
-    tune, holdout, second = (read_yaml(ROOT / "bench" / "data" / f) for f in
-                             ("advice_tune.yaml", "advice_holdout.yaml", "advice_holdout_second.yaml"))
+    tune, holdout, second, frozen = (read_yaml(ROOT / "bench" / "data" / f) for f in (
+        "advice_tune.yaml", "advice_holdout.yaml", "advice_holdout_second.yaml", "advice_frozen_heldout.yaml"))
     if args.fit:
         fit(policy, tune, cache)
         return 0
@@ -124,6 +126,8 @@ def main() -> int:
     sentence_level(one, {f"second holdout {k}": v for k, v in second.items()}, cache)
     sentence_level(one, {f"tests {k}": v for k, v in test_sets().items()}, cache)
     print("answer level (default policy):")
+    for side in ("unsafe", "safe"):
+        answer_level(policy, f"frozen held-out {side}", dict(enumerate(frozen[side])), cache, False)
     example = read_yaml(ROOT / "configs" / "example.yaml")["inputs"]
     answer_level(policy, "example corpus", segments([str(ROOT / p) for p in example]), cache, not args.quiet)
     if args.shared.is_dir():

@@ -234,11 +234,17 @@ def _check_item(line: str, number: int, file: str) -> CheckItem:
     return CheckItem(number, obj["question"], obj["answer"], None if raw_id is None else str(raw_id))
 
 
+# scores the judge and curate see, never a veto: lexical overlap separates true pairs from
+# mismatches at AUC 0.83 only, and fails 7% of real consumer questions' true answers
+# (README "Gates on real data", bench/bench_gates.py)
+ADVISORY_CHECKS = ("lexical_overlap",)
+
+
 def check_report(item: CheckItem, checks: PairChecks) -> dict[str, object]:
     """One JSON-able line of `synth check` output."""
     return {
         "line": item.line, "id": item.id,
-        "passed": all(r.passed for r in checks.results),
+        "passed": all(r.passed for r in checks.results if r.name not in ADVISORY_CHECKS),
         "checks": {r.name: {"score": r.score, "passed": r.passed, "skipped": r.skipped,
                             "reason": r.reason} for r in checks.results},
     }

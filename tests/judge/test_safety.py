@@ -198,3 +198,16 @@ def test_sentences_glued_without_a_space_are_read_apart() -> None:
     glued = "Stop blaming yourself for the bad days.Your medication is doing its job, give it time."
     assert reasons("Why do I still feel low?", glued) == []
     assert reasons("Why do I still feel low?", glued.replace(".Your", ". Your")) == []
+
+
+def test_lexical_overlap_is_a_score_not_a_veto_in_synth_check() -> None:
+    """Precision first: a weak signal (overlap: AUC 0.83) is shown, it does not reject."""
+    from synth.config import ChecksConfig
+    from synth.judge.checks import ADVISORY_CHECKS, CheckItem, check_report, run_checks
+
+    question = "What helps when my thoughts race at night before an exam?"
+    answer = "Slow breathing and a short wind-down routine can settle a busy mind before sleep."
+    (checks,) = run_checks([(question, answer)], ChecksConfig(), POLICY)
+    row = check_report(CheckItem(1, question, answer), checks)
+    assert "lexical_overlap" in ADVISORY_CHECKS and row["checks"]["lexical_overlap"]["passed"] is False
+    assert row["passed"] is all(r.passed for r in checks.results if r.name != "lexical_overlap")
