@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import synth.ingest.langid as langid
+import synth.ingest.pii as pii
 from synth.experts import ExpertSet, normalise_label
-from synth.ingest import langid, pii
 from synth.ingest.clean import CleanResult, before_redaction, clean_text, redact_pii
 from synth.ingest.flags import text_flags
 from synth.ingest.injection import FLAG as INJECTION

@@ -11,9 +11,10 @@ corpus) never reach lingua, which keeps the audit fast.
 from __future__ import annotations
 
 import importlib.util
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from synth.text.sentences import sentences
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
@@ -30,8 +31,6 @@ CLEARLY_ENGLISH = 0.25  # function-word ratio at or above which lingua is not as
 # non-English guess for English sentences stays under 0.4 (Tagalog 0.38 for "Olivopontocerebellar
 # atrophy"), while real Spanish, French and German sentences read at 0.68-0.98.
 SURE = 0.5
-# a sentence ends at . ! ? before a space, or before a capital with no space ("end.Next")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[a-z][.!?])(?=[A-Z][a-z])")
 
 
 def available() -> bool:
@@ -59,7 +58,7 @@ def non_english_share(text: str) -> tuple[float, str | None]:
     most common of those languages."""
     total = other = 0
     found: dict[str, int] = {}
-    for sentence in _SENTENCE.split(text.strip()):
+    for sentence in sentences(text):
         words = len(sentence.split())
         total += words
         language = other_language(sentence) if words else None

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from synth.ingest import names, nermodel
+import synth.ingest.names as names
+import synth.ingest.nermodel as nermodel
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine

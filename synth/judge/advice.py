@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synth.files import read_yaml, validate_model
-from synth.text.crisis import sentences
+from synth.text.sentences import sentences
 
 DEFAULT_BANK = Path(__file__).resolve().parents[2] / "judges" / "unsafe_advice.yaml"
 LONG_RUN_WORDS = 40  # a "sentence" longer than this has lost its punctuation (auto-captions)

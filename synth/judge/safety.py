@@ -27,7 +27,8 @@ from synth.errors import ConfigError
 from synth.judge.advice import AdviceHit, bank_texts, load_bank, screen_passages
 from synth.judge.vectors import matrix
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
-from synth.text.crisis import read_crisis, sentences
+from synth.text.crisis import read_crisis
+from synth.text.sentences import sentences
 
 Where = Literal["question", "answer"]
 

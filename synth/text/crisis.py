@@ -87,15 +87,6 @@ def _clause_before(sentence: str, start: int) -> str:
     return head[cuts[-1]:] if cuts else head
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of text; a full stop glued to the next sentence ("well.Then") ends one too,
-    so a negation or a crisis word is never read across the join."""
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-
-
 def mentions_crisis(text: str) -> bool:
     """Suicide or self-harm words anywhere in text (idioms excluded): ingest's crisis_content
     flag, which keeps the record and marks it for the later stages."""
