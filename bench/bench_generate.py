@@ -7,6 +7,10 @@ Prints, in one run:
      raw loop on the SDK's aiohttp transport for reference. Target: full >= 2.5x raw default.
   2. 0.5 s latency server, 64 in flight: full-path requests/s. Target >= 0.95 x 128 = 121.6.
   3. cached replay of a finished 10,000-segment run (outputs deleted, rerun): calls made (target 0).
+  4. end to end (--end-to-end N, default 8,000): `synth generate` on export files made by
+     bench/bench_ingest.py's recombination of the shared sample corpus (ingest runs first), wall
+     against the request window (target <= 2x), and where the rest goes (CLI start, `synth
+     ingest`, `synth generate` on ingested segments); cold and warm vector store.
 
     .venv/bin/python bench/bench_generate.py [--quick]
 """
@@ -185,9 +189,56 @@ def bench_replay(n: int, work: Path) -> None:
         proc.kill()
 
 
+def _cli(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(Path(sys.executable).parent / "synth"), *args], env=env,
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        sys.exit(f"synth {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return time.perf_counter() - started, done.stdout
+
+
+def bench_end_to_end(n: int, work: Path) -> None:
+    """`synth generate` from the export files (ingest first) vs its request window, and where the
+    rest goes: CLI start, ingest, the generate command on ingested segments; then the same with
+    the machine's vector store warm (a second run dir)."""
+    from bench_ingest import make_corpus
+
+    corpus = work / "e2e-corpus"
+    make_corpus(ROOT.parent / "shared/data/segments", corpus, n)
+    proc, url = start_server(0.0)
+    env = {**os.environ, "SYNTH_VECTOR_STORE": str(work / "e2e-vectors.sqlite"), "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false"}
+    try:
+        for label in ("cold vector store", "warm vector store"):
+            run_dir = work / f"e2e-{label.split()[0]}"
+            sets = [f"run_dir={run_dir}", f"inputs=['{corpus}/*.json']", f"experts={ROOT / 'configs/experts.yaml'}",
+                    "generator.provider=openai", "generator.model=bench-model", f"generator.base_url={url}",
+                    "generator.concurrency=64", "budget.max_usd=1000", "generator.price_in_per_mtok=0.5",
+                    "generator.price_out_per_mtok=1.5", f"generator.prompts_dir={ROOT / 'prompts'}"]
+            flags = [x for item in sets for x in ("--set", item)]
+            config = str(ROOT / "configs/example.yaml")
+            whole, out = _cli(["generate", config, *flags, "--json"], env)
+            window = json.loads(out)["batch_seconds"]
+            start, _ = _cli(["--help"], env)
+            again = run_dir.with_name(run_dir.name + "-split")
+            split = [f if f != f"run_dir={run_dir}" else f"run_dir={again}" for f in flags]
+            ingest, _ = _cli(["ingest", config, *split], env)
+            generate, _ = _cli(["generate", config, *split, "--json"], env)
+            print(f"end to end, {n} segments, zero latency, {label}: synth generate (ingest first) {whole:.1f} s "
+                  f"wall for a {window:.1f} s request window = {whole / max(window, 1e-9):.1f}x (target <= 2x); "
+                  f"where it goes: CLI start {start:.1f} s, synth ingest {ingest:.1f} s, synth generate on "
+                  f"ingested segments {generate:.1f} s (requests {window:.1f} s + prompts, validation, writing)",
+                  flush=True)
+    finally:
+        proc.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    parser.add_argument("--end-to-end", type=int, default=8000, metavar="N",
+                        help="segments of the end-to-end run from export files (0: skip it)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (other work on the machine "
           "slows every figure; the ratios are measured in the same run)")
@@ -196,6 +247,8 @@ def main() -> None:
         bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)
         bench_latency(256 if args.quick else 1920, work)
         bench_replay(1000 if args.quick else 10_000, work)
+        if args.end_to_end:
+            bench_end_to_end(args.end_to_end, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -9,7 +9,9 @@ on (the default ingest config: PII, language ID, duplicates, off-topic by the co
 Each configuration runs in a child process (`synth ingest`, CLI start included) with its own
 fresh SYNTH_CACHE_DIR copy of the exported encoders, so the vector store starts empty ("cold");
 then the same command again on the same cache ("rerun": the store holds every vector).
-Prints wall, CPU, peak RSS, segments/s and texts encoded, side by side per configuration.
+Prints wall, CPU, peak RSS (the largest child so far), segments/s and texts encoded, side by
+side per configuration; on paper, segments per CPU-second (one core's rate, CLI start included,
+so small corpora understate it) and the cores a cluster needs for 1M segments in an hour at it.
 """
 from __future__ import annotations
 
@@ -92,7 +94,8 @@ def main() -> None:
         corpus = Path(tmp) / "corpus"
         make_corpus(args.corpus, corpus, args.segments)
         print(f"{args.segments} segments, load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs")
-        print(f"{'configuration':34} {'run':6} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'seg/s':>7} {'encoded':>8}")
+        print(f"{'configuration':34} {'run':6} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'seg/s':>7} {'encoded':>8} "
+              f"{'seg/CPU-s':>9} {'cores for 1M/h':>14}")
         for name, items in configs.items():
             cache = Path(tmp) / f"cache-{len(name)}"
             shutil.copytree(cache_dir() / "encoders", cache / "encoders")  # the exports, not the vectors
@@ -103,7 +106,8 @@ def main() -> None:
                 m = run_ingest(corpus, work, cache, sets, profile)
                 args.profile = None
                 print(f"{name:34} {run:6} {m['wall']:7.1f} {m['cpu']:7.1f} {m['rss_mb']:8.0f} "
-                      f"{args.segments / m['wall']:7.0f} {m['encoded']:8d}", flush=True)
+                      f"{args.segments / m['wall']:7.0f} {m['encoded']:8d} {args.segments / m['cpu']:9.1f} "
+                      f"{1_000_000 / 3600 / (args.segments / m['cpu']):14.0f}", flush=True)
 
 
 if __name__ == "__main__":
