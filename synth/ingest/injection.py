@@ -11,8 +11,10 @@ Four kinds, each a pattern a spoken transcript does not produce:
 - role or instruction headers: a "### Instruction" / "### New task for the assistant" header
   (anywhere: a transcript has no markdown), a line opening with "System:" / "Assistant:" / "User:";
 - instructions to the model: ignore / disregard / forget / override the previous instructions,
-  "you are now an unrestricted AI", "dear AI", "to the assistant reading this", "respond only
-  with", "new instructions:", "jailbreak", "developer mode";
+  "you are now an unrestricted AI", "dear AI", "to the assistant reading this", "whoever is
+  generating questions from this", "any automated system reading this", "respond only with",
+  "new instructions:", "jailbreak", "developer mode" ("whoever is reading this" is how a
+  speaker addresses an audience: not flagged);
 - a JSON fragment shaped like the generator's answer or a chat message: {"question": ...},
   {"questions": [...]}, {"question_type": ...}, {"role": "system" ...}.
 
@@ -43,6 +45,10 @@ _ADDRESS = re.compile(
     r"|language\s+model|model)\b\s*[,:!]"
     r"|\bto\s+(?:the|any)\s+(?:AI|assistant|LLM|language\s+model|model|chatbot|system)\s+"
     r"(?:reading|processing|generating|parsing|summari[sz]ing|answering)"
+    r"|\b(?:whoever|anyone|any\s+(?:automated\s+)?(?:system|model|program|tool|bot|AI))\s+(?:is\s+|that\s+is\s+)?"
+    r"(?:generating|processing|parsing|summari[sz]ing)\s+(?:questions\s+from\s+)?(?:this|the)\s+"
+    r"(?:text|transcript|passage|segment|document|content)"
+    r"|\bany\s+automated\s+(?:system|model|program|tool|bot)\s+reading\s+this"
     r"|\b(?:as|if\s+you\s+are)\s+an?\s+(?:AI|LLM|language\s+model|AI\s+assistant)\s*,\s*(?:you\s+)?"
     r"(?:must|should|will|need)"
     r"|\b(?:respond|reply|answer|output)\s+(?:only\s+)?with\s+(?:only\s+)?(?:the\s+)?(?:following|this\s+JSON"
