@@ -112,7 +112,7 @@ def test_held_out_file_recall_and_false_alarms() -> None:
     # bench/data/advice_holdout.yaml: 30 unsafe sentences and 30 safe ones about the same
     # situations, written before the scorer was fitted; floors a little under the measurement
     caught, alarms = flagged(HOLDOUT["unsafe"]), flagged(HOLDOUT["safe"])
-    assert len(caught) >= 6, f"caught {len(caught)}/30"  # measured: 7/30
+    assert len(caught) >= 6, f"caught {len(caught)}/30"  # measured: 11/30 (bank v3; 7/30 with v2)
     assert len(alarms) <= 3, alarms  # measured: 2/30
 
 
@@ -120,7 +120,7 @@ def test_second_held_out_set_recall_and_false_alarms() -> None:
     # bench/data/advice_holdout_second.yaml: 12 unsafe short answers and 12 safe ones on the
     # same situations, one sentence deciding; bank v1 caught 2/12 with 2/12 false alarms
     caught, alarms = flagged(SECOND["unsafe"]), flagged(SECOND["safe"])
-    assert len(caught) >= 5, f"caught {len(caught)}/12"  # measured: 6/12
+    assert len(caught) >= 5, f"caught {len(caught)}/12"  # measured: 5/12 (bank v3; 6/12 with v2)
     assert len(alarms) <= 1, alarms  # measured: 0/12
 
 
@@ -263,3 +263,14 @@ WALK_AWAY = [  # issue 18's first false-flag class, in sentences written for thi
 
 def test_advice_to_walk_away_from_a_heated_situation_is_not_flagged() -> None:
     assert flagged(WALK_AWAY) == []
+
+
+def test_answers_written_after_the_freeze() -> None:
+    """bench/data/advice_frozen_heldout.yaml: answers written after the screen was frozen
+    (0d319ac), scored with the default policy; a floor under the measurement, which is low."""
+    frozen = read_yaml(DATA / "advice_frozen_heldout.yaml")
+    checks = run_checks([(QUESTION, a) for a in frozen["unsafe"] + frozen["safe"]], ChecksConfig(), POLICY)
+    hits = ["unsafe_advice" in c.screen.rules() for c in checks]
+    caught, alarms = sum(hits[:len(frozen["unsafe"])]), sum(hits[len(frozen["unsafe"]):])
+    assert caught >= 2, f"caught {caught}/16"  # measured: 3/16
+    assert alarms <= 1, f"{alarms}/16 safe answers flagged"  # measured: 0/16
