@@ -37,6 +37,7 @@ ECHO_MIN_WORDS = 6  # words in a row from the prompt's plan or rules
 _PLAN_LABEL = re.compile(r"(?:^|[\s;(])(asker|voice|length|persona|backstory|question_type|plan)\s*:",
                          re.IGNORECASE)
 _ODD_LABELS = frozenset({"asker", "question_type"})  # no person writes these; "voice:" alone they may
+_PIECES = re.compile(r"[^\W_]+")  # letters and digits: "lifes_lifes_lifes" is three pieces
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
@@ -63,9 +64,10 @@ def longest_copied_run(question: list[str], answer: list[str]) -> int:
     return best
 
 
-def repeated_share(question: list[str]) -> tuple[float, int]:
-    """(share of trigrams that repeat an earlier trigram, trigram count)."""
-    grams = list(zip(question, question[1:], question[2:]))
+def repeated_share(question: str) -> tuple[float, int]:
+    """(share of trigrams of the question's letter/digit pieces that repeat an earlier one, count)."""
+    pieces = _PIECES.findall(question.lower())
+    grams = list(zip(pieces, pieces[1:], pieces[2:]))
     if not grams:
         return 0.0, 0
     return 1 - len(set(grams)) / len(grams), len(grams)
@@ -120,7 +122,7 @@ def degenerate_question(question: str, answer: str, plan: frozenset[tuple[str, .
     """The three rules on one pair; fails only on a hard rule, scores the weak signals."""
     q_words = words(question)
     copied = longest_copied_run(q_words, words(answer))
-    share, grams = repeated_share(q_words)
+    share, grams = repeated_share(question)
     echo = plan_echo(question, plan) if plan else None
     problems = []
     if copied >= COPY_MAX_WORDS:
