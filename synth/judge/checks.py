@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from synth.config import ChecksConfig
@@ -117,9 +118,10 @@ def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: Safet
     return out
 
 
-def content_words(text: str) -> set[str]:
-    return {_stem(w.strip("'")) for w in _WORD.findall(text.lower())
-            if w not in STOPWORDS and len(w.strip("'")) > 2}
+@lru_cache(maxsize=8192)  # an answer is read with each of its questions
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(_stem(w.strip("'")) for w in _WORD.findall(text.lower())
+                     if w not in STOPWORDS and len(w.strip("'")) > 2)
 
 
 def _stem(word: str) -> str:

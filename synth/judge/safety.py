@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -27,7 +28,7 @@ from synth.errors import ConfigError
 from synth.judge.advice import AdviceHit, bank_texts, load_bank, screen_passages
 from synth.judge.vectors import matrix
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
-from synth.text.crisis import read_crisis
+from synth.text.crisis import Reading, read_crisis
 from synth.text.sentences import sentences
 
 Where = Literal["question", "answer"]
@@ -145,13 +146,23 @@ class SafetyScreen:
 
 def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], ...] = ()) -> SafetyScreen:
     """Screen one pair: unsafe questions, medical advice, harmful advice, crisis handling."""
-    findings = [*_question_findings(question), *_answer_findings(answer)]
+    answer_findings, answer_readings, resources = _answer_side(answer, extra_resources)
+    findings = [*_question_findings(question), *answer_findings]
     readings = [(s, read_crisis(s, speaker=True)) for s in sentences(question)]
-    readings += [(s, read_crisis(s, speaker=False)) for s in sentences(answer)]
+    readings += answer_readings
     crisis = [s for s, reading in readings if reading == "own"]
     aside = next((f'{reading}: "{s[:200]}"' for s, reading in readings if reading not in (None, "own")), "")
-    resources = bool(RESOURCES.search(answer)) or any(p.search(answer) for p in extra_resources)
     return SafetyScreen(tuple(findings), bool(crisis), resources, crisis[0][:300] if crisis else "", aside)
+
+
+@lru_cache(maxsize=8192)
+def _answer_side(answer: str, extra_resources: tuple[re.Pattern[str], ...]
+                 ) -> tuple[tuple[Finding, ...], tuple[tuple[str, Reading | None], ...], bool]:
+    """The answer's findings, crisis readings and resources: a function of the answer alone, read
+    once per distinct answer (a segment's answer is checked with each of its questions)."""
+    readings = tuple((s, read_crisis(s, speaker=False)) for s in sentences(answer))
+    resources = bool(RESOURCES.search(answer)) or any(p.search(answer) for p in extra_resources)
+    return tuple(_answer_findings(answer)), readings, resources
 
 
 def _question_findings(question: str) -> list[Finding]:
