@@ -34,7 +34,9 @@ def check_command(
     """Run the automated checks (no LLM) on any question/answer dataset.
 
     Prints one JSON object per valid line with each check's score, verdict and reason; bad
-    lines are reported on stderr with their line number, and the exit code is then 3.
+    lines are reported on stderr with their line number, and the exit code is then 3. A
+    check marked "advisory" (lexical_overlap, question_length) is a score only: the line's
+    "passed" is every other check passing.
     """
     from synth.judge import SafetyPolicy, check_report, config_plan, read_check_items, run_checks
 

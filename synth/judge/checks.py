@@ -1,6 +1,6 @@
 """Automated checks on question/answer pairs, no LLM: alignment, lexical overlap, safety screen,
-formatting and degenerate questions (synth.judge.degenerate). Each gives a CheckResult with a
-score, a verdict and a reason.
+formatting, question length and degenerate questions (synth.judge.degenerate). Each gives a
+CheckResult with a score, a verdict and a reason; ADVISORY_CHECKS are scores, never a veto.
 
 Alignment (synth.judge.alignment) and the unsafe-advice part of the safety screen
 (synth.judge.advice) need the `embed` extra (all-MiniLM-L6-v2); without it alignment is
@@ -70,9 +70,17 @@ _DISCLOSES = re.compile(  # a distress word must follow: "I felt fine today." as
     r"|overwhelmed|(?:want|need)\s+(?:someone|somebody|it\s+to\s+stop)|wish\s+i\s+(?:mattered"
     r"|was\s+dead|wasn['’]?t\s+here|could\s+disappear)|trying\s+(?:so\s+hard|to\s+cope))\b",
     re.IGNORECASE)
-_LEFTOVER_Q = re.compile(  # placeholders are upper case: "[NAME]" is a leftover, "[sic]" is not
+_LEFTOVER_Q = re.compile(  # placeholders are upper case: "[TOPIC]" is a leftover, "[sic]" is not
     r"\{\{|\}\}|\{%|%\}|\$\{|\[[A-Z][A-Z0-9_ ]{1,30}\]|<[A-Z][A-Z0-9_]{1,30}>|\bTO[D]O\b"
     r"|\b[Ll]orem ipsum\b|^\s*(?:[Qq]uestion|Q)\s*[:\-]", re.MULTILINE)
+# What a redaction writes in place of personal data: synth's own typed placeholders
+# (synth.ingest.pii.PLACEHOLDER, synth.ingest.clean) and the usual de-identification types.
+# A redacted real message keeps them ("my son was seen on [DATE]"); they are no template
+# leftover. The generator refuses a question with any placeholder (synth.generate.prompts).
+REDACTION_LABELS = frozenset((  # noqa: SIM905
+    "NAME PERSON FIRST_NAME LAST_NAME EMAIL PHONE ADDRESS URL HANDLE IP USERNAME DATE TIME "
+    "DATE_TIME AGE LOCATION CITY STATE COUNTRY ZIP POSTCODE ORGANIZATION ORG HOSPITAL "
+    "PROFESSION ID SSN CONTACT").split())
 _LEFTOVER_A = re.compile(r"\{\{|\}\}|\{%|%\}")
 _AI_DISCLAIMER = re.compile(
     r"\bas an ai\b|\bas a(?:n ai)? language model\b|\bi'?m (?:just )?an ai\b"
@@ -113,7 +121,8 @@ def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: Safet
         screen_result = policy.screen(question, answer).with_findings(unsafe.get(answer, []))
         results = [aligned_result, lexical_overlap(question, answer, config),
                    safety_check(screen_result, policy), formatting(question, answer, config),
-                   harm_check(question), degenerate_question(question, answer, plan)]
+                   question_length(question, config), harm_check(question),
+                   degenerate_question(question, answer, plan)]
         out.append(PairChecks(results, screen_result))
     return out
 
@@ -160,15 +169,12 @@ def safety_check(screen_result: SafetyScreen, policy: SafetyPolicy) -> CheckResu
                        reason="no self-harm, medication, violence or abuse findings")
 
 
-def formatting_problems(question: str, answer: str, config: ChecksConfig) -> list[str]:
+def formatting_problems(question: str, answer: str) -> list[str]:
     problems = []
-    words = len(question.split())
     if not is_question(question):
         problems.append("not a question (no '?', no interrogative sentence, no request for help)")
-    if words < config.question_min_words or words > config.question_max_words:
-        problems.append(f"question has {words} words, outside "
-                        f"{config.question_min_words}-{config.question_max_words}")
-    leftover = _LEFTOVER_Q.search(question) or _LEFTOVER_A.search(answer)
+    leftover = next((m for m in _LEFTOVER_Q.finditer(question)
+                     if m.group(0).strip("[]") not in REDACTION_LABELS), None) or _LEFTOVER_A.search(answer)
     if leftover:
         problems.append(f"template leftover {leftover.group(0).strip()!r}")
     disclaimer = _AI_DISCLAIMER.search(question) or _AI_DISCLAIMER.search(answer)
@@ -186,14 +192,24 @@ def is_question(text: str) -> bool:
     return bool(_ASKS_FOR_HELP.search(text) or _DISCLOSES.search(text))
 
 
-FORMATTING_RULES = 4  # question form, length bounds, template leftovers, AI disclaimer
+FORMATTING_RULES = 3  # question form, template leftovers, AI disclaimer
 
 
 def formatting(question: str, answer: str, config: ChecksConfig) -> CheckResult:
-    problems = formatting_problems(question, answer, config)
+    problems = formatting_problems(question, answer)
     score = round((FORMATTING_RULES - len(problems)) / FORMATTING_RULES, 4)
-    reason = "; ".join(problems) if problems else "a question of fitting length, no leftovers"
+    reason = "; ".join(problems) if problems else "a question, no leftovers or AI disclaimer"
     return CheckResult(name="formatting", score=score, passed=not problems, reason=reason)
+
+
+def question_length(question: str, config: ChecksConfig) -> CheckResult:
+    """Words against `question_min_words`-`question_max_words`: a score (1 inside the bounds,
+    the share of the bound reached or not exceeded outside), never a veto: real people write
+    two-word questions and 150-word stories (README "Gates on real data")."""
+    words, low, high = len(question.split()), config.question_min_words, config.question_max_words
+    score = 1.0 if low <= words <= high else round(words / low if words < low else high / words, 4)
+    return CheckResult(name="question_length", score=score, passed=score == 1.0,
+                       reason=f"question has {words} words, {'inside' if score == 1.0 else 'outside'} {low}-{high}")
 
 
 @dataclass(frozen=True)
@@ -240,9 +256,9 @@ def _check_item(line: str, number: int, file: str) -> CheckItem:
 
 
 # scores the judge and curate see, never a veto: lexical overlap separates true pairs from
-# mismatches at AUC 0.83 only, and fails 7% of real consumer questions' true answers
-# (README "Gates on real data", bench/bench_gates.py)
-ADVISORY_CHECKS = ("lexical_overlap",)
+# mismatches at AUC 0.83 only, and fails 7% of real consumer questions' true answers; real
+# questions exceed any length cap (README "Gates on real data", bench/bench_gates.py)
+ADVISORY_CHECKS = ("lexical_overlap", "question_length")
 
 
 def check_report(item: CheckItem, checks: PairChecks) -> dict[str, object]:
@@ -251,5 +267,6 @@ def check_report(item: CheckItem, checks: PairChecks) -> dict[str, object]:
         "line": item.line, "id": item.id,
         "passed": all(r.passed for r in checks.results if r.name not in ADVISORY_CHECKS),
         "checks": {r.name: {"score": r.score, "passed": r.passed, "skipped": r.skipped,
-                            "reason": r.reason} for r in checks.results},
+                            "advisory": r.name in ADVISORY_CHECKS, "reason": r.reason}
+                   for r in checks.results},
     }

@@ -21,7 +21,7 @@ from synth.templates import PromptTemplate, load_template
 
 SCALE_LEVELS = (1, 2, 3, 4, 5)
 # checks an accept rule may require; the safety screen always applies (config `safety`)
-CHECK_NAMES = ("alignment", "lexical_overlap", "formatting", "degenerate_question")
+CHECK_NAMES = ("alignment", "lexical_overlap", "formatting", "question_length", "degenerate_question")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 

@@ -8,7 +8,17 @@ import pytest
 
 from synth.cli import main
 from synth.config import ChecksConfig, SafetyConfig
-from synth.judge.checks import formatting, is_question, lexical_overlap, run_checks
+from synth.judge.checks import (
+    ADVISORY_CHECKS,
+    REDACTION_LABELS,
+    CheckItem,
+    check_report,
+    formatting,
+    is_question,
+    lexical_overlap,
+    question_length,
+    run_checks,
+)
 from synth.judge.safety import SafetyPolicy
 from synth.text import embeddings
 
@@ -26,22 +36,83 @@ def test_formatting_passes_a_real_question() -> None:
 
 
 @pytest.mark.parametrize("question, problem", [
-    ("How do I talk to [NAME] about my childhood?", "template leftover '[NAME]'"),
+    ("How do I talk to [TOPIC] about my childhood?", "template leftover '[TOPIC]'"),
+    ("Why does [INSERT FEELING] come back every evening?", "template leftover '[INSERT FEELING]'"),
     ("{{ question }} about my parents?", "template leftover '{{'"),
     ("Question: why do I people-please so much?", "template leftover 'Question:'"),
     ("As an AI, how would you stop people-pleasing?", "AI disclaimer 'As an AI'"),
     ("I say yes to everything my parents ask", "not a question"),
-    ("Why?", "question has 1 words, outside 4-120"),
 ])
 def test_formatting_names_each_problem(question: str, problem: str) -> None:
     result = formatting(question, ANSWER, CONFIG)
     assert not result.passed and problem in result.reason
-    assert result.score == 0.75
+    assert result.score == pytest.approx(2 / 3, abs=1e-4)
 
 
 def test_formatting_flags_leftovers_in_the_answer_but_allows_redaction_placeholders() -> None:
     assert not formatting(GOOD_Q, ANSWER + " {{ answer }}", CONFIG).passed
     assert formatting(GOOD_Q, "My friend [NAME] wrote to me. " + ANSWER, CONFIG).passed
+
+
+@pytest.mark.parametrize("question", [
+    "How do I tell [NAME] that I can't keep covering her shifts?",
+    "Since the accident on [DATE] I freeze whenever a car brakes near me. Is that normal?",
+    "We moved to [LOCATION] in spring and I still haven't made a single friend, what can I try?",
+    "My counsellor at [ORGANIZATION] left; can I ask [PERSON] at [HOSPITAL] to see me instead?",
+    "Could you call me back on [PHONE] or write to [EMAIL] about the waiting list?",
+])
+def test_a_redacted_real_question_is_no_template_leftover(question: str) -> None:
+    result = formatting(question, ANSWER, CONFIG)
+    assert result.passed, result.reason
+
+
+def test_the_labels_synth_redacts_with_are_redaction_labels() -> None:
+    from synth.ingest.pii import PLACEHOLDER
+
+    assert set(PLACEHOLDER.values()) <= REDACTION_LABELS
+    assert {"NAME", "EMAIL", "PHONE", "ADDRESS", "URL", "HANDLE"} <= REDACTION_LABELS  # ingest/clean.py
+    # a placeholder and a leftover in one question: the leftover is named
+    result = formatting("Why did [NAME] say [TOPIC] to me?", ANSWER, CONFIG)
+    assert not result.passed and "'[TOPIC]'" in result.reason
+
+
+@pytest.mark.parametrize("question, score", [
+    ("Why?", 0.25),
+    ("Why now?", 0.5),
+    ("Why do I freeze?", 1.0),
+    (" ".join(["word"] * 120) + "?", 1.0),
+    (" ".join(["word"] * 240) + "?", 0.5),
+])
+def test_question_length_is_a_score(question: str, score: float) -> None:
+    result = question_length(question, CONFIG)
+    assert result.score == score and result.passed is (score == 1.0)
+    assert f"{len(question.split())} words" in result.reason
+    assert "question length" not in formatting(question, ANSWER, CONFIG).reason
+
+
+def test_a_long_real_message_is_kept_by_synth_check_with_a_low_length_score(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "available", lambda: False)
+    story = (
+        "I have been the one holding my family together since my father got sick last winter. "
+        "I cook, I drive him to appointments, I answer my sister's calls at midnight, and I sort "
+        "out the pharmacy when the prescriptions run late. My brother lives abroad and sends "
+        "money, which helps, but he never sees the bad mornings. My partner is patient with me, "
+        "though I can tell she misses the weekends we used to have, the long walks by the canal "
+        "and the slow breakfasts. At work I smile through meetings and then cry in the car park. "
+        "Last Friday a friend invited me to a concert and I said yes, then spent the whole "
+        "evening checking my phone in case Dad needed something, and I barely heard the music. "
+        "When I got home he was asleep and fine, and I felt stupid for worrying and guilty for "
+        "going at all, both at once, which makes no sense to me. ")
+    question = story + "How do I stop feeling guilty when I take one evening for myself?"
+    assert len(question.split()) > CONFIG.question_max_words
+    (checks,) = run_checks([(question, ANSWER)], CONFIG, POLICY)
+    row = check_report(CheckItem(1, question, ANSWER), checks)
+    length = row["checks"]["question_length"]
+    assert length["passed"] is False and length["advisory"] is True and length["score"] < 1
+    assert row["passed"] is True
+    assert {name for name, c in row["checks"].items() if c["advisory"]} == set(ADVISORY_CHECKS)
+    assert row["checks"]["formatting"]["advisory"] is False
 
 
 def test_lexical_overlap_counts_content_words() -> None:
@@ -73,8 +144,8 @@ def test_alignment_is_skipped_without_the_embed_extra(monkeypatch: pytest.Monkey
     assert sim.skipped and sim.score is None and sim.passed
     assert sim.reason.startswith("skipped:") and "embed" in sim.reason
     assert [c.name for c in checks.results] == ["alignment", "lexical_overlap",
-                                                 "safety_screen", "formatting", "harmful_request",
-                                                 "degenerate_question"]
+                                                 "safety_screen", "formatting", "question_length",
+                                                 "harmful_request", "degenerate_question"]
 
 
 def test_safety_check_in_run_checks() -> None:
@@ -108,7 +179,9 @@ def test_synth_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert rows[1]["passed"] is False and rows[1]["checks"]["safety_screen"]["passed"] is False
     assert rows[0]["checks"]["alignment"]["skipped"] is True
     assert set(rows[0]["checks"]) == {"alignment", "lexical_overlap", "safety_screen", "formatting",
-                                      "harmful_request", "degenerate_question"}
+                                      "question_length", "harmful_request", "degenerate_question"}
+    assert [n for n, c in rows[0]["checks"].items() if c["advisory"]] == ["lexical_overlap",
+                                                                         "question_length"]
     assert "line 2" in err and "not valid JSON" in err
     assert "line 4" in err and "field 'answer'" in err and "missing" in err
     assert "line 5" in err and "not a JSON object" in err

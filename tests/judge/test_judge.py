@@ -62,7 +62,8 @@ def test_judges_every_pair_then_a_rerun_makes_no_call(tmp_path, fake_llm, judge)
         assert j.judgment.judge_model == "judge-model" and set(j.judgment.scores) == set(CRITERIA)
         assert j.judgment.rubric_hash == result.rubric_hash and j.judgment.input_hash
         assert [c.name for c in j.checks] == ["alignment", "lexical_overlap", "safety_screen",
-                                              "formatting", "harmful_request", "degenerate_question"]
+                                              "formatting", "question_length", "harmful_request",
+                                              "degenerate_question"]
     again = run_judge(config, run, pairs, progress=False)
     assert fake_llm.count == 6 and again.summary()["judge_requests"] == 0
     assert [j.model_dump(exclude={"judgment"}) for j in judged_of(run)] == \
