@@ -5,7 +5,7 @@ and `model`, ~15 min once per machine), behind a proxy that adds up the usage th
 in each response, and runs what the real-model tier (tests/real_model/) runs:
   1. configs/local-llamacpp.yaml on the example corpus (24 segments, 2 questions each): real
      generator, offline judge, curate, export, compare;
-  2. two of its segments with the real model as judge as well (4 pairs, revisions on).
+  2. two of its segments with the real model as judge as well (4 pairs, one re-ask each).
 Then prints the README's "measured on a real model" table, every figure read from what synth
 recorded (segments.jsonl, pairs.jsonl, failures.jsonl, calls.sqlite, spend.sqlite, judged.jsonl)
 except the server's token count, which the proxy adds up from the server's own answers.
@@ -53,8 +53,8 @@ def table(ex: dict, ju: dict, ex_server: int, ju_server: int, seconds: dict[str,
          f"{ju['ledger_tokens']:,} / {ju['calllog_tokens']:,} / {ju_server:,}"),
         ("judge truncations (real judge answers cut at max_tokens)",
          share(ju["judge_truncated"], ju["judge_answers"])),
-        ("revise truncations (revision answers cut at max_tokens)",
-         share(ju["revise_truncated"], ju["revise_answers"])),
+        ("revise truncations (example run's revisions, cut at max_tokens)",
+         share(ex["revise_truncated"], ex["revise_answers"])),
         ("real-judge verdicts stored ok / degenerate ones among them",
          f"{ju['real_verdicts_ok']} of {ju['real_verdicts']} / {len(ju['degenerate_ok'])}"),
         ("wall time: server start / example run / real-judge run",

@@ -261,7 +261,8 @@ def example_run(proxy: UsageProxy, run_dir: Path) -> tuple[Usage, dict[str, Any]
 
 def judged_run(proxy: UsageProxy, tmp: Path) -> tuple[Path, Usage]:
     """JUDGED_SEGMENTS segments of the example corpus, generated and judged by the real model
-    (with revisions); returns the run dir and the server's usage."""
+    (one re-ask per verdict, no revisions: the example run revises); returns the run dir and
+    the server's usage."""
     tmp.mkdir(parents=True, exist_ok=True)
     corpus = tmp / "segments.jsonl"
     lines = (ROOT / "examples/corpus/clips.jsonl").read_text(encoding="utf-8").splitlines(True)
@@ -270,5 +271,6 @@ def judged_run(proxy: UsageProxy, tmp: Path) -> tuple[Path, Usage]:
     proxy.reset()
     synth("run", str(CONFIG), "--set", f"run_dir={tmp / 'run'}", "--set", f"inputs=[{corpus}]",
           "--set", f"generator.base_url={url}", "--set", "judge.provider=vllm",
-          "--set", f"judge.model={ALIAS}", "--set", f"judge.base_url={url}", "--until", "judge")
+          "--set", f"judge.model={ALIAS}", "--set", f"judge.base_url={url}",
+          "--set", "judge.max_retries=1", "--set", "judge.max_revisions=0", "--until", "judge")
     return tmp / "run", proxy.reset()
