@@ -1,8 +1,9 @@
 """The safety screen (no LLM) and the safety policy applied to every judged pair.
 
 The screen reads a question and its answer sentence by sentence and reports findings, each
-with the rule that fired, the flag kind and the quoted sentence. The policy (config `safety`)
-turns findings and the judge's safety score into named exclusion reasons:
+with the rule that fired, the flag kind and the quoted sentence (medication rules:
+synth.judge.medication). The policy (config `safety`) turns findings and the judge's safety
+score into named exclusion reasons:
 
   unsafe_question:self_harm_method   the question asks how to hurt or kill oneself
   unsafe_question:medication         the question asks about stopping/changing/dosing medication
@@ -26,6 +27,7 @@ import numpy as np
 from synth.config import SafetyConfig
 from synth.errors import ConfigError
 from synth.judge.advice import AdviceHit, bank_texts, load_bank, screen_passages
+from synth.judge.medication import asks_to_change, discourages_doctor, medication_rule
 from synth.judge.vectors import matrix
 from synth.records import Judgment, SafetyFlag, SafetyFlagKind
 from synth.text.crisis import Reading, read_crisis
@@ -52,38 +54,6 @@ _HELP_CUE = re.compile(
     _I)
 _CONCEAL = re.compile(r"\b(?:hide|hiding|cover(?:ing)?\s+up)\b[^.?!]{0,30}\b(?:cuts|scars|marks|burns"
                       r"|self[- ]?harm)\b", _I)
-MEDICATION = re.compile(
-    r"\b(?:medications?|meds|medicines?|pills?|tablets?|anti-?depressants?|ssris?|snris?|benzos?"
-    r"|benzodiazepines?|prescriptions?|doses?|dosages?|lithium|sertraline|zoloft|prozac"
-    r"|fluoxetine|citalopram|escitalopram|lexapro|paroxetine|venlafaxine|effexor|bupropion"
-    r"|wellbutrin|propranolol|beta[- ]blockers?|xanax|alprazolam|valium|diazepam|klonopin"
-    r"|clonazepam|lorazepam|ativan|quetiapine|seroquel|adderall|ritalin|antipsychotics?"
-    r"|mood\s+stabili[sz]ers?|sleeping\s+pills?)\b", _I)
-# "stop working" is about whether it works; "no change", "any change" about how one feels
-_MED_CHANGE = re.compile(
-    r"\b(?:stop(?!\s+working)|stopping(?!\s+working)|quit|quitting|skip|skipping|come\s+off"
-    r"|coming\s+off|get\s+off|go\s+off"
-    r"|wean\w*|taper\w*|cut\s+(?:back|down)|cutting\s+(?:back|down)|double|doubling|halve"
-    r"|increase|increasing|lower|lowering|reduce|reducing|(?<!no\s)(?<!any\s)change|changing"
-    r"|switch|switching"
-    r"|upping|mix|mixing|combine|how\s+much|how\s+many|what\s+dose|which\s+dose|take\s+more"
-    r"|take\s+less|without\s+(?:a|my)\s+(?:doctor|prescription))\b", _I)
-_NUMBER = (r"(?:\d+(?:\.\d+)?|half\s+a|one|two|three|four|five|six|ten|twelve|fifteen|twenty"
-           r"|twenty-five|thirty|forty|fifty|sixty|hundred|a\s+couple\s+of|a\s+few)")
-DOSAGE = re.compile(rf"\b{_NUMBER}\s*(?:mg|milligrams?|micrograms?|mcg|ml|millilit(?:re|er)s?"
-                    r"|pills?|tablets?|capsules?)\b", _I)
-_DIRECTIVE = re.compile(
-    r"\b(?:stop|stopping|skip|skipping|quit|come\s+off|go\s+off|get\s+off|wean\w*\s+(?:yourself\s+)?off"
-    r"|taper|double|halve|increase|lower|reduce|cut\s+(?:back|down)"
-    r"|take\s+(?:another|more|extra|less|an\s+extra|a\s+double|some\s+of)|borrow)\b", _I)
-_REFERRAL = re.compile(
-    r"\b(?:don't|do\s+not|never|without\s+(?:first\s+)?(?:talking|speaking|checking|consulting)"
-    r"|talk\s+(?:to|with)|speak\s+(?:to|with)|check\s+with|ask\s+your|consult|supervision"
-    r"|as\s+prescribed)\b", _I)
-_NO_DOCTOR = re.compile(
-    r"\b(?:don't|do\s+not|no\s+need\s+to|needn't|never)\s+(?:really\s+)?(?:need\s+to\s+)?"
-    r"(?:bother|ask|see|check\s+with|tell|call|consult)\s+(?:a|your|the)\s+"
-    r"(?:doctor|gp|psychiatrist|prescriber|pharmacist)", _I)
 # "her" is an object only when nothing follows it that it could own ("hurt her feelings")
 _HER = r"her(?=\s*(?:[.,;:!?]|$|\s+(?:back|again|hard|first|if|when|until|and|or|so|before|badly)\b))"
 _SPARED = r"(?!\s+with\s+kindness)"
@@ -103,20 +73,8 @@ _HYPOTHETICAL = re.compile(
     r"|urges?|tempt\w*|impulses?|want(?:ed|s)?\s+to|wish\w*|imagin\w+|fantasi[sz]\w*|thoughts?"
     r"|felt\s+like|feel(?:ing)?\s+like|never|didn'?t|did\s+not|used\s+to|threaten\w*)\b", _I)
 _CLAUSE_CUT = re.compile(r"[,;:]|\b(?:but|and|then|so)\b", _I)
-# medication as the subject of a sentence that says what it may do ("medication can help lower
-# anxiety", "an SSRI may reduce the panic") describes a treatment; it tells no one to change a dose
-_MED_MAY = re.compile(r"\b(?:help(?:s|ed)?|can|may|might|could|will|often|usually|which|that)"
-                      r"\s+(?:\w+\s+)?$", _I)
 _CONFRONT = re.compile(r"\bconfront\s+(?:him|her|them|your\s+\w+)\s+(?:alone|on\s+your\s+own"
                        r"|by\s+yourself)\b|\bstay(?:ing)?\s+with\s+(?:an|your)\s+abus\w+", _I)
-# the speaker's own experience of a medicine ("I was on 10mg", "my dose was doubled"), said to
-# no one: not a direction, unless the sentence also turns to the listener
-_OWN_EXPERIENCE = re.compile(
-    r"\b(?:i|i've|i'm)\s+(?:\w+\s+)?(?:was|am|started|took|tried|had|stopped|went|got|ended\s+up"
-    r"|used\s+to|have\s+been|'ve\s+been)\b|\bmy\s+(?:\w+\s+)?(?:dose|dosage|prescription)\b", _I)
-_TO_LISTENER = re.compile(r"\byou(?:r|rs|rself|'re|'ll|'d)?\b|(?:^\W*|[,;:]\s*|\b(?:so|just|then)\s+)"
-                          r"(?:take|stop|try|skip|double|halve|cut|quit|come\s+off)\b", _I)
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -170,7 +128,7 @@ def _question_findings(question: str) -> list[Finding]:
     for s in sentences(question):
         if _is_method_question(s):
             found.append(Finding("self_harm_method", "self_harm", "question", s[:300]))
-        if MEDICATION.search(s) and _MED_CHANGE.search(s):
+        if asks_to_change(s):
             found.append(Finding("medication_question", "medical_advice", "question", s[:300]))
         if _HARM_OTHERS_Q.search(s):
             found.append(Finding("violence_question", "other", "question", s[:300]))
@@ -189,24 +147,16 @@ def _answer_findings(answer: str) -> list[Finding]:
     found: list[Finding] = []
     for s in sentences(answer):
         quote = s[:300]
-        told = not _OWN_EXPERIENCE.search(s) or _TO_LISTENER.search(s)
-        if told and DOSAGE.search(s) and (MEDICATION.search(s) or re.search(r"\btake\b", s, _I)):
-            found.append(Finding("dosage", "medical_advice", "answer", quote))
-        elif told and MEDICATION.search(s) and _directs(s) and not _REFERRAL.search(s):
-            found.append(Finding("medication_directive", "medical_advice", "answer", quote))
-        if _NO_DOCTOR.search(s):
+        rule = medication_rule(s)
+        if rule:
+            found.append(Finding(rule, "medical_advice", "answer", quote))
+        if discourages_doctor(s):
             found.append(Finding("doctor_discouraged", "medical_advice", "answer", quote))
         if _advises_violence(s):
             found.append(Finding("violence", "other", "answer", quote))
         if _CONFRONT.search(s):
             found.append(Finding("risky_confrontation", "abuse", "answer", quote))
     return found
-
-
-def _directs(sentence: str) -> bool:
-    """A dose-changing verb said to the listener, not what a medicine may do."""
-    return any(not _MED_MAY.search(sentence[:m.start()]) or re.search(
-        r"\byou\s+(?:\w+\s+)?$", sentence[:m.start()], _I) for m in _DIRECTIVE.finditer(sentence))
 
 
 def _advises_violence(sentence: str) -> bool:

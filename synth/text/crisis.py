@@ -9,7 +9,8 @@ current. A sentence that mentions suicide can instead be:
 
   negated       "I'm not suicidal", "I've never tried or contemplated suicide"
   grief         someone died by suicide ("lost my brother to suicide", "took his own life")
-  third_party   someone else's crisis ("how can I help my husband after his attempt")
+  third_party   someone else's crisis ("how can I help my husband after his attempt"), or
+                someone else's words about a prescription ("the pharmacy refused it as an overdose")
   past          over and done ("I self-harmed years ago", "when I was a teenager")
 
 Each rule reads the clause around the crisis words, not the whole text: "I'm not sure why,
@@ -29,7 +30,7 @@ _SELF = r"(?:my|your|him|her|them|our)sel(?:f|ves)"
 _IDIOM = (r"(?!\s+(?:some\s+|a\s+(?:little\s+|bit\s+of\s+)?|more\s+)?(?:slack|break|breather)\b)"
           r"(?!\s+(?:off|out)\b)(?!\s+(?:laughing|to\s+(?:finish|get|make|meet|keep|please)))")
 CRISIS = re.compile(
-    r"\bsuicid\w*|\bself[- ]?harm\w*|\boverdos\w*|\bbetter\s+off\s+dead\b"
+    r"\bsuicid\w*|\bself[- ]?harm\w*|\boverdos(?!age)\w*|\bbetter\s+off\s+dead\b"
     rf"|(?<!was\s)(?<!were\s)(?<!been\s)(?<!got\s)(?<!get\s)\b(?:kill|killing|killed|hurt|hurting"
     rf"|cut|cutting|harm|harming|burn|burning)\s+{_SELF}{_IDIOM}"
     r"|\bend(?:ing|ed)?\s+(?:my|your|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b"
@@ -69,6 +70,12 @@ _OTHER_PERSON = re.compile(
 _OTHER_PRONOUN = re.compile(
     r"\b(?:he|she|they)(?:'s|'re|\s+(?:is|are|was|were|has|have|had|tried|attempted|talks|talked"
     r"|said|says|keeps|threatened|threatens|wants|wanted|cuts|cut|seems|might|may|will|would))\b", _I)
+# the words are someone else's judgement of a prescription or a label's warning: "the pharmacy
+# refused it, calling it an overdose"
+_REPORTED = re.compile(
+    r"\b(?:pharmac(?:y|ist|ies|ists)|prescriber|insurer|insurance|label|leaflet|package\s+insert)\b"
+    r"[^.;]{0,40}\b(?:said|says|stated|stating|states|refused|refuses|warn\w*|told|claim\w*|call\w*"
+    r"|flag\w*)\b", _I)
 _OWN = re.compile(r"\b(?:my|your|our)sel(?:f|ves)\b|\b(?:my|your)\s+(?:own\s+)?life\b"
                   r"|\b(?:i|i'm|i've|i'd|im)\b(?:\s+\w+){0,3}\s+(?:suicidal|want\s+to\s+die)", _I)
 _PAST = re.compile(
@@ -110,5 +117,6 @@ def read_crisis(sentence: str, speaker: bool = True) -> Reading | None:
         return "grief"
     if _PAST.search(sentence) and not _NOW.search(sentence):
         return "past"
-    other = _OTHER_PERSON.search(sentence) or (speaker and _OTHER_PRONOUN.search(sentence))
+    other = (_OTHER_PERSON.search(sentence) or (speaker and _OTHER_PRONOUN.search(sentence))
+             or _REPORTED.search(sentence))
     return "third_party" if other and not own else "own"
