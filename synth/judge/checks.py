@@ -38,8 +38,9 @@ STOPWORDS = frozenset((  # noqa: SIM905 (a word list reads best as text)
     "under until up very want was wasn't we we're were what what's when where which while who whom "
     "why will with won't would you you're your yours yourself yourselves").split())
 _WORD = re.compile(r"[a-z][a-z']*")
-_INTERROGATIVE = re.compile(
-    r"^(?:how|what|why|when|where|who|whom|whose|which|is|are|am|was|were|can|could|should|would"
+_INTERROGATIVE = re.compile(  # "At what age ...", "For how long ...": a preposition may lead
+    r"^(?:(?:at|in|for|from|to|with|by|on|after|since|until)\s+(?=(?:what|which|whom|whose|how)\b))?"
+    r"(?:how|what|why|when|where|who|whom|whose|which|is|are|am|was|were|can|could|should|would"
     r"|do|does|did|will|have|has|may|might|must)\b", re.IGNORECASE)
 # what someone writes when they ask for help without a question mark
 _ASKS_FOR_HELP = re.compile(
@@ -53,9 +54,9 @@ _ASKS_FOR_HELP = re.compile(
     r"|scared|afraid|terrified|lost|stuck|overwhelmed|confused|desperate|exhausted|hopeless"
     r"|at\s+a\s+loss|worried|depressed|anxious|falling\s+apart)"
     r"|what\s+(?:to|should\s+i)\s+do|how\s+to\s+\w+|tell\s+me\s+(?:how|what|why|if|about)"
-    r"|need\s+to\s+know|looking\s+for|asking\s+for\s+help|(?:request|want|like)\s+(?:further|more\s+)?"
+    r"|need\s+to\s+know|looking\s+for|asking\s+for\s+help|(?:request|want|like)\s+(?:further\s+|more\s+)?"
     r"(?:knowledge|information|info)|i\s+want\s+to\s+know|(?:please|pls|kindly)\s+(?:\w+\s+)?"
-    r"(?:inform|send|tell|explain|advise|help|let)|what\s+(?:do|can|should)\s+i\s+do"
+    r"(?:inform|send|tell|explain|advise|help|let|give|show)|what\s+(?:do|can|should)\s+i\s+do"
     r"|(?:trying|unable|can'?t|cannot)\s+(?:to\s+)?(?:obtain|find|get)\s+(?:any\s+)?(?:info|help"
     r"|information|advice|this)|\bwhats\b|^\W*(?:at|in|for|from|to|with)\s+(?:what|which|whom)\b)",
     re.IGNORECASE)

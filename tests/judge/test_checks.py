@@ -76,6 +76,21 @@ def test_the_labels_synth_redacts_with_are_redaction_labels() -> None:
     assert not result.passed and "'[TOPIC]'" in result.reason
 
 
+@pytest.mark.parametrize("message", [
+    "Panic attacks. From what age can a child have them. My nephew is seven and shakes before school.",
+    "Grief group. For how long do the meetings usually run, I have never been to one.",
+    "Pls give me some idea of where to start with my brother's gambling",
+    "I would like to request further information on seasonal depression",
+])
+def test_a_preposition_before_the_question_word_or_a_plain_request_is_a_question(message: str) -> None:
+    assert is_question(message)
+
+
+def test_a_preposition_before_a_statement_is_no_question() -> None:
+    assert not is_question("At the weekend I visited my aunt.")
+    assert not is_question("In the end my sister drove me to the appointment.")
+
+
 @pytest.mark.parametrize("question, score", [
     ("Why?", 0.25),
     ("Why now?", 0.5),
