@@ -48,6 +48,13 @@ _PRODUCT = re.compile(r"\b(?:available\s+(?:as|in)|supplied\s+(?:as|in)|comes?\s
 _INTAKE = re.compile(r"\b(?:take|taking|taken|give|given|dose\s+(?:is|of)|per\s+day|a\s+day|daily"
                      r"|/\s*day|times|every|twice|once|starting|maximum|recommended|should|may\s+be"
                      r"|can\s+be|increase\w*|reduc\w*)\b", _I)
+# what a treatment acts on: "medicines to reduce pain", "it can lower blood pressure"
+_OUTCOME = re.compile(
+    r"\s+(?:(?:or|and)\s+\w+\s+)?(?:(?:the|your|their|his|her|its|any|some|unwanted|severe|chronic|high|low)\s+)?(?:\w+\s+)?"
+    r"(?:pain|aches?|symptoms?|risks?|chances?|likelihood|side\s+effects?|levels?|spasms?|inflammation"
+    r"|swelling|blood|pressure|flow|volume|anxiety|panic|stress|worry|cravings?|urges?|progression"
+    r"|fever|infections?|itch\w*|nausea|frequency|severity|damage|number|intensity|heart\s+rate"
+    r"|absorption|clotting|weight|appetite)\b", _I)
 # what a study observed, said to no one ("in one trial, patients who halved the dose ...")
 _REPORT = re.compile(r"\b(?:stud(?:y|ies)|trials?|N\s*=\s*\d+|participants|researchers?"
                      r"|(?:were|was)\s+reported|found\s+that)\b", _I)
@@ -97,8 +104,17 @@ def _directs(sentence: str) -> bool:
 
 
 def _changes(verbs: re.Pattern[str], sentence: str) -> list[re.Match[str]]:
-    """The change verbs of a sentence that are not negated ("the itch doesn't stop")."""
-    return [m for m in verbs.finditer(sentence) if not _NEGATED_CHANGE.search(sentence[:m.start()])]
+    """The change verbs of a sentence that are not negated ("the itch doesn't stop") and do not
+    act on a symptom or an outcome ("to reduce pain", "increase blood flow")."""
+    return [m for m in verbs.finditer(sentence) if not _NEGATED_CHANGE.search(sentence[:m.start()])
+            and not _on_outcome(sentence[m.end():])]
+
+
+def _on_outcome(after: str) -> bool:
+    """The words after a change verb name what a treatment acts on, not the medicine or its dose
+    ("reduce the risk of falls", not "reduce your anxiety medication")."""
+    outcome = _OUTCOME.match(after)
+    return bool(outcome) and not MEDICATION.search(" ".join(after[outcome.end():].split()[:3]))
 
 
 def _doses(sentence: str) -> bool:

@@ -101,3 +101,18 @@ def test_an_overdose_of_ones_own_is_still_a_crisis(sentence: str) -> None:
     assert read_crisis(sentence, speaker=True) == "own"
     assert "crisis_without_resources" in reasons(sentence + " What should I do?",
                                                   "Try to rest and drink some water.")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Your doctor may suggest medicines to reduce the pain and the swelling in your knee.",
+    "Some people are given tablets to increase blood flow or reduce or ease muscle spasms.",
+])
+def test_a_treatment_acting_on_a_symptom_is_not_a_change_of_medicine(sentence: str) -> None:
+    assert medication_rule(sentence) is None
+
+
+def test_a_question_whether_a_medicine_eases_a_symptom_is_no_question_about_changing_it() -> None:
+    assert not asks_to_change("Will my medication reduce the panic attacks over time?")
+    assert asks_to_change("Should I reduce my anxiety medication before the exams?")
+    assert asks_to_change("Can I cut down the number of tablets I take each night?")
+    assert medication_rule("Reduce your anxiety medication to half a tablet from tomorrow.") is not None
