@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from synth.config import RunConfig
 from synth.errors import ConfigError
 from synth.experts import ExpertSet, load_experts
-from synth.hashing import content_hash, file_hash
+from synth.hashing import content_hash
 from synth.judge.accept import Decision
 from synth.judge.checks import PairChecks
 from synth.judge.offline import OFFLINE_HEURISTICS, OFFLINE_MODEL, unsupported
@@ -36,16 +36,11 @@ def pool_fingerprint(pool: list[tuple[str, str]]) -> str:
 
 
 def checks_fingerprint(config: RunConfig, pool: list[tuple[str, str]]) -> str:
-    from synth.judge.advice import bank_path
     from synth.judge.degenerate import config_plan
-    from synth.judge.vectors import MAX_TOKENS
-    from synth.text import embeddings
-    from synth.text.encoder import EXPORT_RECIPE
+    from synth.judge.screens import screen_fingerprint
 
-    bank = bank_path(config.safety.advice_bank)
-    parts = [OFFLINE_HEURISTICS, f"{embeddings.ENCODER_ID}@{MAX_TOKENS}", EXPORT_RECIPE,
-             config.checks.model_dump_json(), config.safety.model_dump_json(),
-             file_hash(bank) if bank.exists() else "no bank", pool_fingerprint(pool),
+    parts = [OFFLINE_HEURISTICS, screen_fingerprint(config.safety),  # safety, bank, encoder, screen code
+             config.checks.model_dump_json(), pool_fingerprint(pool),
              content_hash(repr(sorted(config_plan(config))))]  # what a question must not echo
     return content_hash("\x1f".join(parts))[:8]
 

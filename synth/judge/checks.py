@@ -22,6 +22,7 @@ from synth.judge.alignment import alignment_results, skipped_results
 from synth.judge.degenerate import degenerate_question
 from synth.judge.harm import harm_check
 from synth.judge.safety import SafetyPolicy, SafetyScreen
+from synth.judge.screens import AnswerScreen, machine_screens
 from synth.judge.vectors import VectorCache, embed_texts
 from synth.records import CheckResult
 from synth.text import embeddings
@@ -108,18 +109,27 @@ def run_checks(items: list[tuple[str, str]], config: ChecksConfig, policy: Safet
     `progress`: a bar with ETA on stderr while encoding. `plan`: the generator prompts' text
     a question must not echo (synth.judge.degenerate.config_plan)."""
     pool = items if pool is None else pool
+    store = machine_screens(policy.config)
+    answers = sorted({a for _, a in items})
+    screens = store.get(answers) if store is not None else {}
+    todo = [a for a in answers if a not in screens]  # each distinct answer screened once per machine
     if embeddings.available():
-        passages = {a: advice_passages(a) for _, a in items} if policy.config.unsafe_advice else {}
+        passages = {a: advice_passages(a) for a in todo} if policy.config.unsafe_advice else {}
         texts = [t for pair in (*items, *pool) for t in pair]
         vectors = embed_texts(texts + [p for ps in passages.values() for p in ps]
-                              + policy.advice_exemplars(), cache, progress)
+                              + (policy.advice_exemplars() if passages else []), cache, progress)
         aligned = alignment_results(items, pool, vectors, config)
         unsafe = policy.advice_findings(passages, vectors)
     else:
         aligned, unsafe = skipped_results(items), {}
+    fresh = {a: AnswerScreen(policy.answer_side(a), tuple(unsafe.get(a, []))) for a in todo}
+    if store is not None and fresh:
+        store.put(fresh)
+    screens.update(fresh)
     out = []
     for (question, answer), aligned_result in zip(items, aligned):
-        screen_result = policy.screen(question, answer).with_findings(unsafe.get(answer, []))
+        known = screens[answer]
+        screen_result = policy.screen(question, answer, known.side).with_findings(list(known.advice))
         results = [aligned_result, lexical_overlap(question, answer, config),
                    safety_check(screen_result, policy), formatting(question, answer, config),
                    question_length(question, config), harm_check(question),

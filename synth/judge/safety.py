@@ -102,9 +102,15 @@ class SafetyScreen:
         return [SafetyFlag(kind=f.kind, quote=f.quote) for f in self.findings]
 
 
-def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], ...] = ()) -> SafetyScreen:
-    """Screen one pair: unsafe questions, medical advice, harmful advice, crisis handling."""
-    answer_findings, answer_readings, resources = _answer_side(answer, extra_resources)
+# the answer side of a screen: its findings, crisis readings, and whether it points to help
+AnswerSide = tuple[tuple[Finding, ...], tuple[tuple[str, Reading | None], ...], bool]
+
+
+def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], ...] = (),
+           side: AnswerSide | None = None) -> SafetyScreen:
+    """Screen one pair: unsafe questions, medical advice, harmful advice, crisis handling.
+    `side`: the answer's side already read (answer_side; synth.judge.screens keeps it)."""
+    answer_findings, answer_readings, resources = side or answer_side(answer, extra_resources)
     findings = [*_question_findings(question), *answer_findings]
     readings = [(s, read_crisis(s, speaker=True)) for s in sentences(question)]
     readings += answer_readings
@@ -114,8 +120,7 @@ def screen(question: str, answer: str, extra_resources: tuple[re.Pattern[str], .
 
 
 @lru_cache(maxsize=8192)
-def _answer_side(answer: str, extra_resources: tuple[re.Pattern[str], ...]
-                 ) -> tuple[tuple[Finding, ...], tuple[tuple[str, Reading | None], ...], bool]:
+def answer_side(answer: str, extra_resources: tuple[re.Pattern[str], ...]) -> AnswerSide:
     """The answer's findings, crisis readings and resources: a function of the answer alone, read
     once per distinct answer (a segment's answer is checked with each of its questions)."""
     readings = tuple((s, read_crisis(s, speaker=False)) for s in sentences(answer))
@@ -206,8 +211,11 @@ class SafetyPolicy:
                 raise ConfigError(f"not a valid regex: {exc}", key=f"safety.crisis_resources.{i}") from None
         return cls(config, tuple(patterns))
 
-    def screen(self, question: str, answer: str) -> SafetyScreen:
-        return screen(question, answer, self.extra_resources)
+    def screen(self, question: str, answer: str, side: AnswerSide | None = None) -> SafetyScreen:
+        return screen(question, answer, self.extra_resources, side)
+
+    def answer_side(self, answer: str) -> AnswerSide:
+        return answer_side(answer, self.extra_resources)
 
     def advice_exemplars(self) -> list[str]:
         """The exemplar texts the unsafe-advice screen needs embedded (none when it is off)."""

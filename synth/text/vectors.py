@@ -39,20 +39,21 @@ def store_path() -> Path:
     return Path(os.environ.get("SYNTH_VECTOR_STORE") or cache_dir() / "vectors.sqlite")
 
 
-def cap_bytes() -> int:
-    raw = os.environ.get("SYNTH_VECTOR_STORE_MB", str(DEFAULT_CAP_MB))
+def cap_bytes(variable: str = "SYNTH_VECTOR_STORE_MB", default_mb: int = DEFAULT_CAP_MB) -> int:
+    raw = os.environ.get(variable, str(default_mb))
     try:
         megabytes = float(raw)
     except ValueError:
-        raise SynthError(f"SYNTH_VECTOR_STORE_MB must be a number of megabytes, not {raw!r}") from None
+        raise SynthError(f"{variable} must be a number of megabytes, not {raw!r}") from None
     return int(megabytes * 1024 * 1024)
 
 
 class VectorStore:
-    """Vectors by key (the caller's hash of encoder, token limit and text) in one SQLite file."""
+    """Vectors by key (the caller's hash of encoder, token limit and text) in one SQLite file;
+    get_blobs/put_blobs keep any bytes the same way (the screen results, synth.judge.screens)."""
 
-    def __init__(self, path: Path, cap: int):
-        self.path, self.cap = path, cap
+    def __init__(self, path: Path, cap: int, name: str = "vector store"):
+        self.path, self.cap, self.name = path, cap, name
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
 
@@ -70,17 +71,22 @@ class VectorStore:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('rows', (SELECT COUNT(*) FROM vectors))")
         except sqlite3.DatabaseError as exc:
-            raise SynthError(f"the vector store {self.path} cannot be opened ({exc}): delete it and synth "
+            raise SynthError(f"the {self.name} {self.path} cannot be opened ({exc}): delete it and synth "
                              "encodes again, or set SYNTH_CACHE_DIR to a writable folder") from None
         except OSError as exc:
-            raise SynthError(f"cannot write the vector store in {self.path.parent}: {exc} "
+            raise SynthError(f"cannot write the {self.name} in {self.path.parent}: {exc} "
                              "(set SYNTH_CACHE_DIR to a writable folder)") from None
         self._conn, self._pid = conn, os.getpid()
         return conn
 
     def get(self, keys: list[str], dimensions: int) -> dict[str, np.ndarray]:
         """The stored vectors among `keys` (float32, `dimensions` long); marks them used."""
-        found: dict[str, np.ndarray] = {}
+        found = {k: np.frombuffer(blob, dtype=np.float32) for k, blob in self.get_blobs(keys).items()}
+        return {k: v for k, v in found.items() if len(v) == dimensions}  # another width is never mixed in
+
+    def get_blobs(self, keys: list[str]) -> dict[str, bytes]:
+        """The stored values among `keys` as bytes; marks them used (at most once an hour)."""
+        found: dict[str, bytes] = {}
         stale: list[str] = []
         old = int(time.time()) - TOUCH_AFTER_S
         db = self._db()
@@ -88,11 +94,9 @@ class VectorStore:
             chunk = keys[start:start + _BATCH]
             marks = ",".join("?" * len(chunk))
             for key, blob, used in db.execute(f"SELECT key, vec, used FROM vectors WHERE key IN ({marks})", chunk):
-                vector = np.frombuffer(blob, dtype=np.float32)
-                if len(vector) == dimensions:  # another width under the same key is never mixed in
-                    found[key] = vector
-                    if used < old:
-                        stale.append(key)
+                found[key] = blob
+                if used < old:
+                    stale.append(key)
         if stale:
             now = int(time.time())
             db.executemany("UPDATE vectors SET used = ? WHERE key = ?", [(now, k) for k in stale])
@@ -100,12 +104,17 @@ class VectorStore:
 
     def put(self, vectors: dict[str, np.ndarray]) -> None:
         """Store `vectors` (one transaction), then evict the least recently used past the cap."""
-        if not vectors:
+        self.put_blobs({k: np.ascontiguousarray(v, dtype=np.float32).tobytes() for k, v in vectors.items()})
+
+    def put_blobs(self, values: dict[str, bytes]) -> None:
+        """Store `values` by key (one transaction; a key already there keeps its value), then
+        evict the least recently used past the cap."""
+        if not values:
             return
         now = int(time.time())
-        rows = [(k, np.ascontiguousarray(v, dtype=np.float32).tobytes(), now) for k, v in vectors.items()]
+        rows = [(k, blob, now) for k, blob in values.items()]
         db = self._db()
-        most = self.cap // (len(rows[0][1]) + ROW_OVERHEAD)
+        most = self.cap // (sum(len(blob) for _, blob, _ in rows) // len(rows) + ROW_OVERHEAD)
         db.execute("BEGIN IMMEDIATE")  # the row count lives in meta, kept in the same transaction
         try:
             before = db.total_changes
