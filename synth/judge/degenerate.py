@@ -45,11 +45,11 @@ def words(text: str) -> list[str]:
     return normalised(text).split()
 
 
-def longest_copied_run(question: list[str], answer: list[str]) -> int:
-    """The longest run of consecutive words of `question` found in `answer`, in order."""
-    at: dict[str, list[int]] = {}
-    for j, word in enumerate(answer):
-        at.setdefault(word, []).append(j)
+def longest_copied_run(question: list[str], answer: list[str],
+                       at: dict[str, list[int]] | None = None) -> int:
+    """The longest run of consecutive words of `question` found in `answer`, in order (`at`:
+    where each word of `answer` stands, when the caller has it already)."""
+    at = word_positions(answer) if at is None else at
     best = 0
     for i, word in enumerate(question):
         if len(question) - i <= best:
@@ -62,6 +62,19 @@ def longest_copied_run(question: list[str], answer: list[str]) -> int:
                 n += 1
             best = max(best, n)
     return best
+
+
+def word_positions(text_words: list[str]) -> dict[str, list[int]]:
+    at: dict[str, list[int]] = {}
+    for j, word in enumerate(text_words):
+        at.setdefault(word, []).append(j)
+    return at
+
+
+@functools.lru_cache(maxsize=4096)  # a segment's answer is read with each of its questions
+def answer_index(answer: str) -> tuple[list[str], dict[str, list[int]]]:
+    answer_words = words(answer)
+    return answer_words, word_positions(answer_words)
 
 
 def repeated_share(question: str) -> tuple[float, int]:
@@ -121,7 +134,7 @@ def plan_echo(question: str, plan: frozenset[tuple[str, ...]]) -> str | None:
 def degenerate_question(question: str, answer: str, plan: frozenset[tuple[str, ...]] = frozenset()) -> CheckResult:
     """The three rules on one pair; fails only on a hard rule, scores the weak signals."""
     q_words = words(question)
-    copied = longest_copied_run(q_words, words(answer))
+    copied = longest_copied_run(q_words, *answer_index(answer))
     share, grams = repeated_share(question)
     echo = plan_echo(question, plan) if plan else None
     problems = []
