@@ -17,7 +17,8 @@ and per failure kind, the share of TRUE pairs it fails, on two sets of real text
 Neither is committed; neither is CounselChat, ESConv or built from them. Whether a failing
 check is a veto: `safety_screen` and `harmful_request` always (the safety policy,
 synth.judge.harm), the rubric's `required_checks` (judges/default.yaml) in the judge, and every
-check but synth.judge.checks.ADVISORY_CHECKS in `synth check`'s verdict. Needs the embed
+check but synth.judge.checks.ADVISORY_CHECKS (lexical_overlap, question_length: scores) in
+`synth check`'s verdict. Needs the embed
 extra (alignment and the unsafe-advice screen).
 """
 from __future__ import annotations

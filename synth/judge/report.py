@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.files import atomic_write_text
+from synth.judge.checks import ADVISORY_CHECKS
 from synth.records import JudgedPair
 from synth.reports.html import esc, html_page, html_table
 from synth.reports.plots import bars
@@ -77,7 +78,8 @@ def _checks(judged: list[JudgedPair]) -> str:
     for item in judged:
         for check in item.checks:
             tally[check.name]["skipped" if check.skipped else "passed" if check.passed else "failed"] += 1
-    rows = [[esc(name), str(c["passed"]), str(c["failed"]), str(c["skipped"])] for name, c in tally.items()]
+    rows = [[esc(name + (" (a score, no veto)" if name in ADVISORY_CHECKS else "")), str(c["passed"]),
+             str(c["failed"]), str(c["skipped"])] for name, c in tally.items()]
     return html_table(["check", "passed", "failed", "skipped"], rows)
 
 

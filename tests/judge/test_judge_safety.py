@@ -72,6 +72,7 @@ def test_policy_keeps_and_drops_planted_cases_whatever_a_lenient_judge_says(tmp_
     report = run.path("reports", "judge.html").read_text()
     assert "Safety exclusions" in report and "unsafe_question:self_harm_method" in report
     assert "just skip it for a week or two" in report  # the evidence sentence is quoted
+    assert "question_length (a score, no veto)" in report and "formatting (a score" not in report
     assert run.path("reports", "judge", "reasons.png").stat().st_size > 1000
 
 
