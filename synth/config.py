@@ -59,6 +59,7 @@ class IngestConfig(Section):
     near_dup_threshold: float = Field(0.5, gt=0, le=1)
     off_topic: OffTopicConfig = Field(default_factory=OffTopicConfig)
     max_text_chars: int = Field(200_000, ge=100)
+    workers: int = Field(0, ge=0)  # processes for PII redaction (0: one per core; 1: this process only)
 
     @model_validator(mode="before")
     @classmethod

@@ -20,6 +20,7 @@ class FileReport(BaseModel):
     quarantined: int = 0
     schema_: FileSchema | None = Field(None, alias="schema")
     errors: list[str] = Field(default_factory=list)
+    redacted_now: int = Field(0, exclude=True)  # distinct texts PII redaction ran on (not from the store)
 
     model_config = {"populate_by_name": True}
 

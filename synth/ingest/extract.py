@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import synth.ingest.langid as langid
-import synth.ingest.pii as pii
+import synth.ingest.piibulk as piibulk
 from synth.experts import ExpertSet, normalise_label
 from synth.ingest.clean import CleanResult, before_redaction, clean_text, redact_pii
 from synth.ingest.flags import text_flags
@@ -104,9 +104,10 @@ def _undecodable_field(value: Any, path: str = "") -> str | None:
 class Extractor:
     """Pulls the fields of every record of one file according to its schema."""
 
-    def __init__(self, loaded: LoadedFile, schema: FileSchema, experts: ExpertSet, max_text_chars: int):
+    def __init__(self, loaded: LoadedFile, schema: FileSchema, experts: ExpertSet, max_text_chars: int,
+                 workers: int = 0):
         self.loaded, self.schema, self.experts = loaded, schema, experts
-        self.max_text_chars = max_text_chars
+        self.max_text_chars, self.workers, self.redacted_now = max_text_chars, workers, 0
         self.labels = experts.label_map()  # normalised label -> expert
         self.min_words = min(e.min_words for e in experts.experts)
         self.max_words = max(e.max_words for e in experts.experts)
@@ -115,15 +116,13 @@ class Extractor:
         path = self.schema.roles.get(role)
         return lookup(record, self.loaded.file_fields, path) if path else (False, None)
 
-    def extract_all(self, records: Sequence[RawRecord], chunk: int = 256) -> list[Draft]:
-        """extract() for every record, the NER of PII redaction run in batches of `chunk`."""
-        drafts: list[Draft] = []
-        for start in range(0, len(records), chunk):
-            part = records[start:start + chunk]
-            texts = [before_redaction(v)[0] for v in map(self._text_value, part) if v is not None]
-            with pii.prepared(texts):
-                drafts.extend(self.extract(raw) for raw in part)
-        return drafts
+    def extract_all(self, records: Sequence[RawRecord]) -> list[Draft]:
+        """extract() for every record, PII redaction done first for all of them at once
+        (synth.ingest.piibulk: the machine's store, then a process pool or this process)."""
+        texts = [before_redaction(v)[0] for v in map(self._text_value, records) if v is not None]
+        with piibulk.redacted(texts, self.workers) as fresh:
+            self.redacted_now = fresh
+            return [self.extract(raw) for raw in records]
 
     def _text_value(self, raw: RawRecord) -> str | None:
         value = self._get(raw.value, "text")[1] if isinstance(raw.value, dict) else None

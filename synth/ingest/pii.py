@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import synth.ingest.names as names
 import synth.ingest.nermodel as nermodel
+from synth.text.stats import ENGLISH_WORDS
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -42,6 +43,7 @@ _ADDRESS = (rf"\b\d{{1,5}}[A-Za-z]?\s+(?:{names.CAP}\s+){{1,3}}{_STREET}"
 _PHONE = r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\d\s.-]{7,}\d(?![\w])"
 _HANDLE = r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])?\b"
 _prepared: dict[str, object] = {}  # text -> NlpArtifacts from nlp.pipe (see prepared())
+DONE: dict[str, tuple[str, dict[str, int]]] = {}  # text -> redact(text), filled by synth.ingest.piibulk
 
 
 def available() -> bool:
@@ -62,12 +64,14 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][a-z]+)")
 
 def might_have_pii(text: str) -> bool:
     """A cheap pre-check: an @, three digits, a web address, a title, a capitalised word
-    inside a sentence, or a sentence that starts with a census first name ("Frank called.").
-    Texts without any skip Presidio entirely."""
+    inside a sentence, or a sentence that starts with a census first name ("Tomasz called.")
+    that is neither a word names.keep_as_word keeps anyway ("Hope", "Will") nor an English
+    function word ("In", "So"). Texts without any skip Presidio entirely."""
     if _CANDIDATE.search(text):
         return True
     first_names = names.census_names()[0]
-    return any(m.group(1) in first_names for m in _SENTENCE_START.finditer(text))
+    return any(m.group(1) in first_names and m.group(1) not in names.NOT_NAMES
+               and m.group(1).lower() not in ENGLISH_WORDS for m in _SENTENCE_START.finditer(text))
 
 
 def spacy_model() -> str | None:
@@ -196,6 +200,9 @@ def _anonymizer():
 
 def redact(text: str) -> tuple[str, dict[str, int]]:
     """Text with typed placeholders (Presidio's anonymizer), and counts per placeholder."""
+    if text in DONE:
+        redacted, counts = DONE[text]
+        return redacted, dict(counts)
     from presidio_anonymizer.entities import OperatorConfig
 
     found = find_pii(text)

@@ -50,6 +50,9 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
         result.files.append(report)
         result.errors.extend(report.errors)
         drafts.extend(file_drafts)
+    redacted = sum(report.redacted_now for report in result.files)
+    result.notes.append(f"PII: {redacted} distinct texts redacted now (the rest from the machine's redaction store "
+                        "or with nothing to redact)")
     _resolve_sources(drafts)
     _corpus_flags(drafts, cfg)
     result.off_topic = decide_off_topic(drafts, cfg.off_topic, experts)
@@ -72,8 +75,9 @@ def _ingest_file(path: Path, experts: ExpertSet, roles: dict[str, str], cfg: Ing
             fields = ", ".join(s.field for s in schema.fields[:12]) or "none"
             report.errors.append(str(InputError(
                 f"no text field recognised among fields: {fields}; set field_map.text", file=loaded.path)))
-        extractor = Extractor(loaded, schema, experts, cfg.max_text_chars)
+        extractor = Extractor(loaded, schema, experts, cfg.max_text_chars, cfg.workers)
         drafts.extend(extractor.extract_all(loaded.records))
+        report.redacted_now = extractor.redacted_now
     report.records = len(drafts)
     return report, drafts
 

@@ -1,0 +1,172 @@
+"""PII redaction of many texts at once: a store of results per machine and a process pool.
+
+Redaction (synth.ingest.pii) is a pure function of the text, the rules (pii.py, names.py) and
+the pinned NER model, so its result is kept per distinct text in one SQLite file in synth's cache
+dir (`redactions.sqlite`; `$SYNTH_REDACTION_STORE_MB`, default 1024, caps it and 0 turns it
+off), keyed by the sha256 of RULES and the text. A rerun redacts nothing. The store holds only
+the redacted text and its counts, never the original: personal data does not reach the cache.
+
+Texts the store lacks are redacted in a process pool sized to the cores (`ingest.workers`, 0 =
+one per core) when there are at least POOL_MIN of them, else in this process. Every process runs
+the same function on slices of the texts (redact_texts); spaCy's NER reads each document alone
+(ragged arrays, no padding), so the results equal the single-process path's (a test checks it).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import synth.ingest.names as names
+import synth.ingest.nermodel as nermodel
+import synth.ingest.pii as pii
+from synth.errors import SynthError
+
+POOL_MIN = 400  # texts to redact before a pool pays for its workers' NER load (~3 CPU-s each)
+CHUNK = 64  # texts per pool task (one nlp.pipe batch)
+DEFAULT_CAP_MB = 1024
+Result = tuple[str, dict[str, int]]
+
+
+@lru_cache(maxsize=1)
+def rules() -> str:
+    """The version of redaction: the rule sources, the NER model and Presidio's version."""
+    digest = hashlib.sha256()
+    for module in (pii, names, nermodel):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    model = pii.spacy_model() or "no NER"
+    digest.update(f"{model}|{pii.presidio_version()}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(f"{rules()}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class RedactionStore:
+    """Redaction results by key in one SQLite file (WAL, safe for two processes), LRU-capped."""
+
+    def __init__(self, path: Path, cap: int):
+        self.path, self.cap = path, cap
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS redactions (key TEXT PRIMARY KEY, text TEXT NOT NULL, "
+                         "counts TEXT NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID")
+            conn.execute("CREATE INDEX IF NOT EXISTS redactions_used ON redactions(used)")
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise SynthError(f"the redaction store {self.path} cannot be opened ({exc}): delete it, or set "
+                             "SYNTH_CACHE_DIR to a writable folder") from None
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def get(self, keys: list[str]) -> dict[str, Result]:
+        import json
+
+        found: dict[str, Result] = {}
+        db = self._db()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = db.execute(f"SELECT key, text, counts FROM redactions WHERE key IN ({','.join('?' * len(chunk))})",
+                              chunk)
+            found.update((key, (text, json.loads(counts))) for key, text, counts in rows)
+        return found
+
+    def put(self, results: dict[str, Result]) -> None:
+        import json
+
+        if not results:
+            return
+        now = int(time.time())
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT OR REPLACE INTO redactions VALUES (?, ?, ?, ?)",
+                           [(k, text, json.dumps(counts), now) for k, (text, counts) in results.items()])
+            (size,) = db.execute("SELECT COALESCE(SUM(LENGTH(text)), 0) + 200 * COUNT(*) FROM redactions").fetchone()
+            if size > self.cap:  # past the cap: the least recently written go, down to 90% of it
+                (rows,) = db.execute("SELECT COUNT(*) FROM redactions").fetchone()
+                excess = rows - int(rows * 0.9 * self.cap / size)
+                db.execute("DELETE FROM redactions WHERE key IN (SELECT key FROM redactions ORDER BY used LIMIT ?)",
+                           (excess,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def machine_store() -> RedactionStore | None:
+    from synth.text.encoder import cache_dir
+
+    raw = os.environ.get("SYNTH_REDACTION_STORE_MB", str(DEFAULT_CAP_MB))
+    try:
+        cap = int(float(raw) * 1024 * 1024)
+    except ValueError:
+        raise SynthError(f"SYNTH_REDACTION_STORE_MB must be a number of megabytes, not {raw!r}") from None
+    return RedactionStore(cache_dir() / "redactions.sqlite", cap) if cap > 0 else None
+
+
+def redact_texts(texts: Sequence[str]) -> list[Result]:
+    """redact() of each text in this process, the NER batched (nlp.pipe) over them."""
+    with pii.prepared(texts):
+        return [pii.redact(text) for text in texts]
+
+
+def _warm() -> None:
+    import logging
+
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    pii.analyzer()
+
+
+def workers(configured: int = 0) -> int:
+    return configured or len(os.sched_getaffinity(0))
+
+
+def redact_many(texts: Sequence[str], processes: int = 0) -> tuple[dict[str, Result], int]:
+    """The redaction of every distinct text (store first, then a pool or this process), and how
+    many were redacted now (0 on a rerun)."""
+    distinct = list(dict.fromkeys(texts))
+    store = machine_store()
+    keys = {text: _key(text) for text in distinct} if store else {}
+    stored = store.get(list(keys.values())) if store else {}
+    done = {text: stored[keys[text]] for text in distinct if store and keys[text] in stored}
+    todo = [text for text in distinct if text not in done]
+    count = workers(processes)
+    if len(todo) >= POOL_MIN and count > 1:
+        import multiprocessing
+
+        slices = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        with multiprocessing.get_context("spawn").Pool(count, initializer=_warm) as pool:
+            fresh = [r for part in pool.imap(redact_texts, slices) for r in part]
+    else:
+        fresh = redact_texts(todo)
+    done.update(zip(todo, fresh))
+    if store:
+        store.put({keys[text]: result for text, result in zip(todo, fresh)})
+    return done, len(todo)
+
+
+@contextmanager
+def redacted(texts: Sequence[str], processes: int = 0) -> Iterator[int]:
+    """Inside the block pii.redact() answers each of `texts` that might hold PII from
+    redact_many's results; yields how many were redacted now."""
+    todo = [t for t in dict.fromkeys(texts) if t and pii.might_have_pii(t)] if pii.available() else []
+    results, fresh = redact_many(todo, processes) if todo else ({}, 0)
+    pii.DONE.update(results)
+    try:
+        yield fresh
+    finally:
+        pii.DONE.clear()
