@@ -40,7 +40,13 @@ RESOURCES = re.compile(
     r"\bcrisis\s+(?:text\s+)?(?:line|service|team|cent(?:re|er))s?\b|\b(?:hot|help)\s?lines?\b"
     r"|\blifeline\b|\bsamaritans\b|\b988\b|\b116\s?123\b|\b741741\b|\bsuicide\s+prevention\b"
     r"|\bcall(?:ing)?\s+(?:911|999|112|000)\b|\bemergency\s+(?:department|room|services|number)\b"
-    r"|\bA&E\b", _I)
+    r"|\bA&E\b"
+    # a pointer to professional or emergency care is a pointer to help (policy: issue 18)
+    r"|(?<!n't\s)(?<!not\s)(?<!never\s)(?<!no\sneed\sto\s)(?<!n't\sneed\sto\s)(?<!not\sneed\sto\s)"
+    r"\b(?:talk|talking|speak|reach(?:ing)?\s+out|turn|get\s+in\s+touch|call|ring|contact|see|seeing|tell|book"
+    r"|go)\b[^.?!]{0,40}?\b(?:therapist|counsell?or|counselor|doctor|GP|psychiatrist|psychologist"
+    r"|physician|mental\s+health\s+(?:professional|team|service|provider)s?|(?:a|the)\s+professional"
+    r"|hospital)\b", _I)
 # not a method: "how much I want to die" (how strongly), "how can I be so low", "the only way to"
 _METHOD_CUE = re.compile(
     r"\bhow\s+(?:to|do|does|(?:can|could)(?!\s+i\s+be\b)|would|should|long|deep"
