@@ -11,6 +11,7 @@ Prints, in one run:
      bench/bench_ingest.py's recombination of the shared sample corpus (ingest runs first), wall
      against the request window (target <= 2x), and where the rest goes (CLI start, `synth
      ingest`, `synth generate` on ingested segments); cold and warm vector store.
+  --split N alone: where `synth generate`'s own time goes outside ingest (bench_split).
 
     .venv/bin/python bench/bench_generate.py [--quick]
 """
@@ -234,16 +235,70 @@ def bench_end_to_end(n: int, work: Path) -> None:
         proc.kill()
 
 
+def bench_split(n: int, work: Path) -> None:
+    """Where `synth generate`'s own time goes, outside ingest: an in-process run on n segments
+    already in segments.jsonl (bench-made, no ingest), zero-latency server, timed by stage part:
+    reading the segments, building the requests (prompt rendering, per-segment plan), opening the
+    engine (the HTTP client and its imports), the request window (requests, validation and
+    writing pairs, the budget ledger), and the rest (sets, done-segment scan, summary)."""
+    from synth.cli.generate import load_segments
+    from synth.files import write_jsonl
+    from synth.generate import stage
+
+    proc, url = start_server(0.0)
+    parts: dict[str, float] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                parts[name] = parts.get(name, 0.0) + time.perf_counter() - started
+        return wrapper
+
+    originals = {name: getattr(stage, name) for name in ("build_job", "make_engine", "finished_segments",
+                                                         "failed_for_good")}
+    try:
+        cfg = config_for(work / "split", url)
+        run = open_run(cfg)
+        write_jsonl(run.segments, make_segments(n))
+        for name, fn in originals.items():
+            setattr(stage, name, timed(name, fn))
+        started, cpu = time.perf_counter(), time.process_time()
+        segments = timed("read segments", load_segments)(cfg, run)
+        summary = run_generate(cfg, run, segments, progress=False)
+        whole, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        for name, fn in originals.items():
+            setattr(stage, name, fn)
+        proc.kill()
+    window = summary.batch_seconds
+    shown = {"read segments": parts["read segments"], "build requests": parts["build_job"],
+             "open engine": parts["make_engine"],
+             "done-segment scans": parts["finished_segments"] + parts["failed_for_good"]}
+    rest = whole - window - sum(shown.values())
+    print(f"synth generate alone (no ingest), {n} segments, zero latency: {whole:.1f} s wall (CPU {cpu:.1f} s) for a "
+          f"{window:.1f} s request window = {whole / max(window, 1e-9):.2f}x; outside the window: "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in shown.items()) + f", the rest {rest:.1f} s; "
+          f"{summary.calls} calls; load average {os.getloadavg()[0]:.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     parser.add_argument("--end-to-end", type=int, default=8000, metavar="N",
                         help="segments of the end-to-end run from export files (0: skip it)")
+    parser.add_argument("--split", type=int, default=0, metavar="N",
+                        help="only where synth generate's own time goes, in-process on N segments (no ingest)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (other work on the machine "
           "slows every figure; the ratios are measured in the same run)")
     work = Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
+        if args.split:
+            bench_split(args.split, work)
+            return
         bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)
         bench_latency(256 if args.quick else 1920, work)
         bench_replay(1000 if args.quick else 10_000, work)

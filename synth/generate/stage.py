@@ -14,6 +14,7 @@ segments are left and what they would cost (the summary is on `exc.summary`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -147,6 +148,9 @@ def finished_segments(run: RunDir, generation: str, texts: dict[str, str],
 
 def failed_for_good(run: RunDir, generation: str, texts: dict[str, str]) -> dict[str, int]:
     """reason -> segments of this set without pairs whose last failure is final."""
+    if not any(f.generation == generation and f.reason in FINAL_FAILURES and f.segment_id in texts
+               for f in read_jsonl(run.failures, GenerationFailure)):
+        return {}  # no final failure in this set: no need to read every pair (8,000 segments: ~2 s)
     reasons = [r for r in _set_state(run, generation, texts)[1].values() if r in FINAL_FAILURES]
     return {r: reasons.count(r) for r in sorted(set(reasons))}
 
@@ -179,8 +183,8 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
             continue
         seen.add(seg.segment_id)
         (pending if seg.style in experts.names else unknown).append(seg)
-    jobs = [build_job(config.generator, config.seed, prompts, experts, seg, gen_set.generation_id)
-            for seg in pending]
+    jobs = _Jobs(pending, lambda seg: build_job(config.generator, config.seed, prompts, experts, seg,
+                                                 gen_set.generation_id))
     summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress,
                                     gen_set))
     if not dry_run:
@@ -199,6 +203,24 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
     return summary
 
 
+class _Jobs:
+    """The pending segments' jobs, each built when the batch first asks for its request, so that
+    rendering the prompts overlaps the requests in flight instead of preceding them all."""
+
+    def __init__(self, segments: list[Segment], build: Callable[[Segment], Job]):
+        self.segments, self.build = segments, build
+        self.built: dict[str, Job] = {}
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def __iter__(self) -> Iterator[Job]:
+        for seg in self.segments:
+            if seg.segment_id not in self.built:
+                self.built[seg.segment_id] = self.build(seg)
+            yield self.built[seg.segment_id]
+
+
 def _start_set(run: RunDir, gen_set: GenerationSet, segments: int, dry_run: bool) -> GenerateSummary:
     """The summary of a run of this set (registered once its engine is open, see _generate)."""
     known = load_sets(run)
@@ -212,7 +234,7 @@ def response_model(job: Job) -> type[QuestionSetBase]:
     return question_set_model(len(job.slots), job.types, job.max_tokens)
 
 
-async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, jobs: list[Job],
+async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, jobs: _Jobs,
                     unknown: list[Segment], summary: GenerateSummary, dry_run: bool,
                     progress: bool, gen_set: GenerationSet) -> GenerateSummary:
     services = LLMServices(run, config.budget)
@@ -238,7 +260,7 @@ async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, 
     return summary
 
 
-def _estimate(engine: LLMEngine, jobs: list[Job]) -> CostEstimate:
+def _estimate(engine: LLMEngine, jobs: Iterable[Job]) -> CostEstimate:
     """The estimate of these jobs (their response models differ only in the question types)."""
     total = CostEstimate(price_source=engine.prices.source)
     for job in jobs:
@@ -249,9 +271,9 @@ def _estimate(engine: LLMEngine, jobs: list[Job]) -> CostEstimate:
     return total
 
 
-async def _run_jobs(config: RunConfig, run: RunDir, engine: LLMEngine, jobs: list[Job],
+async def _run_jobs(config: RunConfig, run: RunDir, engine: LLMEngine, jobs: _Jobs,
                     unknown: list[Segment], summary: GenerateSummary, progress: bool) -> None:
-    by_id = {job.segment.segment_id: job for job in jobs}
+    by_id = jobs.built  # a request's job is built before the request is sent
     with JsonlAppender(run.pairs) as pairs, JsonlAppender(run.failures) as failures:
         for seg in unknown:
             error = f"style {seg.style!r} is not an expert in {config.experts}"
