@@ -14,7 +14,6 @@ segments are left and what they would cost (the summary is on `exc.summary`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -183,8 +182,8 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
             continue
         seen.add(seg.segment_id)
         (pending if seg.style in experts.names else unknown).append(seg)
-    jobs = _Jobs(pending, lambda seg: build_job(config.generator, config.seed, prompts, experts, seg,
-                                                 gen_set.generation_id))
+    jobs = [build_job(config.generator, config.seed, prompts, experts, seg, gen_set.generation_id)
+            for seg in pending]
     summary = asyncio.run(_generate(config, run, prompts, jobs, unknown, summary, dry_run, progress,
                                     gen_set))
     if not dry_run:
@@ -203,24 +202,6 @@ def run_generate(config: RunConfig, run: RunDir, segments: list[Segment], *, dry
     return summary
 
 
-class _Jobs:
-    """The pending segments' jobs, each built when the batch first asks for its request, so that
-    rendering the prompts overlaps the requests in flight instead of preceding them all."""
-
-    def __init__(self, segments: list[Segment], build: Callable[[Segment], Job]):
-        self.segments, self.build = segments, build
-        self.built: dict[str, Job] = {}
-
-    def __len__(self) -> int:
-        return len(self.segments)
-
-    def __iter__(self) -> Iterator[Job]:
-        for seg in self.segments:
-            if seg.segment_id not in self.built:
-                self.built[seg.segment_id] = self.build(seg)
-            yield self.built[seg.segment_id]
-
-
 def _start_set(run: RunDir, gen_set: GenerationSet, segments: int, dry_run: bool) -> GenerateSummary:
     """The summary of a run of this set (registered once its engine is open, see _generate)."""
     known = load_sets(run)
@@ -234,7 +215,7 @@ def response_model(job: Job) -> type[QuestionSetBase]:
     return question_set_model(len(job.slots), job.types, job.max_tokens)
 
 
-async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, jobs: _Jobs,
+async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, jobs: list[Job],
                     unknown: list[Segment], summary: GenerateSummary, dry_run: bool,
                     progress: bool, gen_set: GenerationSet) -> GenerateSummary:
     services = LLMServices(run, config.budget)
@@ -260,7 +241,7 @@ async def _generate(config: RunConfig, run: RunDir, prompts: GenerationPrompts, 
     return summary
 
 
-def _estimate(engine: LLMEngine, jobs: Iterable[Job]) -> CostEstimate:
+def _estimate(engine: LLMEngine, jobs: list[Job]) -> CostEstimate:
     """The estimate of these jobs (their response models differ only in the question types)."""
     total = CostEstimate(price_source=engine.prices.source)
     for job in jobs:
@@ -271,9 +252,9 @@ def _estimate(engine: LLMEngine, jobs: Iterable[Job]) -> CostEstimate:
     return total
 
 
-async def _run_jobs(config: RunConfig, run: RunDir, engine: LLMEngine, jobs: _Jobs,
+async def _run_jobs(config: RunConfig, run: RunDir, engine: LLMEngine, jobs: list[Job],
                     unknown: list[Segment], summary: GenerateSummary, progress: bool) -> None:
-    by_id = jobs.built  # a request's job is built before the request is sent
+    by_id = {job.segment.segment_id: job for job in jobs}
     with JsonlAppender(run.pairs) as pairs, JsonlAppender(run.failures) as failures:
         for seg in unknown:
             error = f"style {seg.style!r} is not an expert in {config.experts}"
