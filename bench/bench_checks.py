@@ -10,10 +10,19 @@ kind), the share of mismatches passing at the threshold that keeps 95% of true p
 the verdict: true pairs kept / mismatches passed with every check; also true pairs failed
 by formatting ("not a question") and by the safety screen.
 
-Speed: the whole check stack, cold (an empty vector store), then again on the same pairs
-(every vector in the machine's store, synth/text/vectors.py), on --speed-pairs pairs made from the
-dev set's texts: 2,000 answers x 3 questions drawn from 800 questions (about 2,800 distinct
-texts, the shape of a real counselling set); prints pairs/s. Needs the embed extra.
+Speed: the whole check stack, cold (empty stores), then twice again on the same pairs as a new
+process would (nothing memoised): the old path (every vector from the machine's store,
+synth/text/vectors.py, every answer screened again) and the new (each answer's screen from the
+machine's screen store too, synth/judge/screens.py), on --speed-pairs pairs made from the dev
+set's texts: 2,000 answers x 3 questions drawn from 800 questions (about 2,800 distinct texts,
+the shape of a real counselling set); prints pairs/s, and whether all three runs gave the same
+check results. Needs the embed extra.
+
+Where the cold time goes: the encoder (cProfile of run_checks: 95% of the cold run's time is
+spent waiting on the encoding threads). `token_shares` prints what is encoded: tokens of the
+answers (read to 128), the questions and the answers' advice sentences. Nothing is encoded
+twice: each distinct text once, and a short sentence is joined to the next before encoding,
+never encoded both alone and joined.
 """
 from __future__ import annotations
 
@@ -29,8 +38,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from synth.config import ChecksConfig, SafetyConfig
-from synth.judge.checks import run_checks
-from synth.judge.safety import SafetyPolicy
+from synth.judge.checks import content_words, run_checks
+from synth.judge.degenerate import answer_index
+from synth.judge.safety import SafetyPolicy, answer_side
 from synth.text import embeddings
 
 KINDS = ("same_type", "same_topic", "other_topic")
@@ -82,30 +92,66 @@ def quality(rows: list[dict], cache: NpzCache) -> None:
         print(f"  true pairs failing {name}: {failed:.1%}")
 
 
-def speed(rows: list[dict], pairs: int, advice: bool = True) -> None:
+def token_shares(items: list[tuple[str, str]]) -> None:
+    """Tokens the cold run encodes (128 at most per text), by kind of text."""
+    from synth.judge.advice import passages
+    from synth.judge.vectors import MAX_TOKENS
+    from synth.text.embeddings import _encoder
+
+    tokenizer = _encoder().tokenizer(MAX_TOKENS)
+    answers = sorted({a for _, a in items})
+    kinds = {"answers": answers, "questions": sorted({q for q, _ in items}),
+             "advice sentences": sorted({p for a in answers for p in passages(a)} - set(answers))}
+    tokens = {k: sum(len(e.ids) for e in tokenizer.encode_batch(texts)) for k, texts in kinds.items()}
+    total = sum(tokens.values())
+    print("tokens encoded cold: " + ", ".join(f"{k} {len(kinds[k])} texts, {n} tokens ({n / total:.0%})"
+                                              for k, n in tokens.items()), flush=True)
+
+
+def speed_items(rows: list[dict], pairs: int) -> list[tuple[str, str]]:
     rng = random.Random(0)
     answers = sorted({r["answer"] for r in rows})
     questions = sorted({r["question"] for r in rows})
     answers = rng.sample(answers, min(len(answers), pairs // 3))
     questions = rng.sample(questions, min(len(questions), 800))
-    items = [(rng.choice(questions), a) for a in answers for _ in range(3)][:pairs]
+    return [(rng.choice(questions), a) for a in answers for _ in range(3)][:pairs]
+
+
+def speed(rows: list[dict], pairs: int, advice: bool = True) -> None:
+    items = speed_items(rows, pairs)
     distinct = len({t for item in items for t in item})
     policy = SafetyPolicy.from_config(SafetyConfig(unsafe_advice=advice))
     label = "speed" if advice else "speed (no unsafe-advice screen)"
-    with tempfile.TemporaryDirectory() as tmp:  # a fresh vector store: cold, then the same file again
+    if advice:
+        token_shares(items)
+    runs = (("cold", "256"),  # empty stores
+            ("rerun, old path (vectors from the store, every answer screened again)", "0"),
+            ("rerun, vectors and answer screens from the machine's stores", "256"))
+    with tempfile.TemporaryDirectory() as tmp:  # fresh stores: cold, then the same file again
         os.environ["SYNTH_VECTOR_STORE"] = str(Path(tmp) / "vectors.sqlite")
+        os.environ["SYNTH_SCREEN_STORE"] = str(Path(tmp) / "screens.sqlite")
+        os.environ["SYNTH_SCREEN_STORE_MB"] = "0"
         run_checks(items[:2], ChecksConfig(), policy)  # load the model outside the timing
-        for run in ("cold", "rerun, vectors from the machine's store"):
+        results = []
+        for run, screen_mb in runs:
+            os.environ["SYNTH_SCREEN_STORE_MB"] = screen_mb
+            answer_side.cache_clear()  # each run as a new process would: nothing memoised
+            content_words.cache_clear()
+            answer_index.cache_clear()
             before = dict(embeddings.COUNTS)
             start, cpu = time.perf_counter(), time.process_time()
-            run_checks(items, ChecksConfig(), policy)
+            results.append(run_checks(items, ChecksConfig(), policy))
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             load = os.getloadavg()[0]
             print(f"{label}: {len(items)} pairs, {distinct} distinct texts, {run}: {elapsed:.1f} s wall, "
                   f"{len(items) / elapsed:.1f} pairs/s; CPU {cpu:.1f} s (all threads), i.e. "
                   f"{len(items) / (cpu / 2):.1f} pairs/s if both cores were ours; load average {load:.1f}; "
                   f"{embeddings.encode_summary(before)}", flush=True)
-    os.environ.pop("SYNTH_VECTOR_STORE")
+        same = all([r.model_dump() for r in a.results] == [r.model_dump() for r in b.results]
+                   and a.screen == b.screen for first in results[1:] for a, b in zip(results[0], first))
+        print(f"{label}: every check result the same in all three runs: {same}")
+    for name in ("SYNTH_VECTOR_STORE", "SYNTH_SCREEN_STORE", "SYNTH_SCREEN_STORE_MB"):
+        os.environ.pop(name)
 
 
 def main() -> None:
