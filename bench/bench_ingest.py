@@ -9,7 +9,8 @@ on (the default ingest config: PII, language ID, duplicates, off-topic by the co
 Each configuration runs in a child process (`synth ingest`, CLI start included) with its own
 fresh SYNTH_CACHE_DIR copy of the exported encoders, so the vector store starts empty ("cold");
 then the same command again on the same cache ("rerun": the store holds every vector).
-Prints wall, CPU, peak RSS (the largest child so far), segments/s and texts encoded, side by
+Prints wall, CPU (the PII pool's workers included), peak RSS (the largest process so far),
+segments/s, texts encoded and texts PII-redacted (not from the redaction store), side by
 side per configuration; on paper, segments per CPU-second (one core's rate, CLI start included,
 so small corpora understate it) and the cores a cluster needs for 1M segments in an hour at it.
 """
@@ -72,8 +73,11 @@ def run_ingest(corpus: Path, work: Path, cache: Path, sets: list[str], profile: 
     if done.returncode != 0:
         sys.exit(f"ingest failed ({done.returncode}):\n{done.stderr[-3000:]}")
     encoded = re.search(r"encoder: (\d+) texts encoded", done.stderr)
+    audit = " ".join(p.read_text(encoding="utf-8") for p in (work / "run").rglob("audit.md"))
+    redacted = re.search(r"PII: (\d+) distinct texts redacted now", audit)
     return {"wall": wall, "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-            "rss_mb": after.ru_maxrss / 1024, "encoded": int(encoded.group(1)) if encoded else 0}
+            "rss_mb": after.ru_maxrss / 1024, "encoded": int(encoded.group(1)) if encoded else 0,
+            "redacted": int(redacted.group(1)) if redacted else -1}
 
 
 def main() -> None:
@@ -95,7 +99,7 @@ def main() -> None:
         make_corpus(args.corpus, corpus, args.segments)
         print(f"{args.segments} segments, load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs")
         print(f"{'configuration':34} {'run':6} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'seg/s':>7} {'encoded':>8} "
-              f"{'seg/CPU-s':>9} {'cores for 1M/h':>14}")
+              f"{'redacted':>8} {'seg/CPU-s':>9} {'cores for 1M/h':>14}")
         for name, items in configs.items():
             cache = Path(tmp) / f"cache-{len(name)}"
             shutil.copytree(cache_dir() / "encoders", cache / "encoders")  # the exports, not the vectors
@@ -106,7 +110,8 @@ def main() -> None:
                 m = run_ingest(corpus, work, cache, sets, profile)
                 args.profile = None
                 print(f"{name:34} {run:6} {m['wall']:7.1f} {m['cpu']:7.1f} {m['rss_mb']:8.0f} "
-                      f"{args.segments / m['wall']:7.0f} {m['encoded']:8d} {args.segments / m['cpu']:9.1f} "
+                      f"{args.segments / m['wall']:7.0f} {m['encoded']:8d} {m['redacted']:8d} "
+                      f"{args.segments / m['cpu']:9.1f} "
                       f"{1_000_000 / 3600 / (args.segments / m['cpu']):14.0f}", flush=True)
 
 

@@ -7,7 +7,8 @@ off), keyed by the sha256 of RULES and the text. A rerun redacts nothing. The st
 the redacted text and its counts, never the original: personal data does not reach the cache.
 
 Texts the store lacks are redacted in a process pool sized to the cores (`ingest.workers`, 0 =
-one per core) when there are at least POOL_MIN of them, else in this process. Every process runs
+one per core) when a file has at least POOL_MIN of them, else in this process; the pool starts
+once and serves every file of the ingest (close_pool() ends it). Every process runs
 the same function on slices of the texts (redact_texts); spaCy's NER reads each document alone
 (ragged arrays, no padding), so the results equal the single-process path's (a test checks it).
 """
@@ -135,6 +136,28 @@ def workers(configured: int = 0) -> int:
     return configured or len(os.sched_getaffinity(0))
 
 
+_POOLS: dict[int, object] = {}  # processes -> a spawn Pool, kept across files until close_pool()
+
+
+def _pool(count: int):
+    """A pool of `count` processes with the NER loaded, started once per ingest (close_pool)."""
+    if count not in _POOLS:
+        import atexit
+        import multiprocessing
+
+        _POOLS[count] = multiprocessing.get_context("spawn").Pool(count, initializer=_warm)
+        atexit.register(close_pool)
+    return _POOLS[count]
+
+
+def close_pool() -> None:
+    """Stop the pool's processes (ingest does, when its files are read)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.close()  # type: ignore[attr-defined]
+        pool.join()  # type: ignore[attr-defined]
+
+
 def redact_many(texts: Sequence[str], processes: int = 0) -> tuple[dict[str, Result], int]:
     """The redaction of every distinct text (store first, then a pool or this process), and how
     many were redacted now (0 on a rerun)."""
@@ -146,11 +169,8 @@ def redact_many(texts: Sequence[str], processes: int = 0) -> tuple[dict[str, Res
     todo = [text for text in distinct if text not in done]
     count = workers(processes)
     if len(todo) >= POOL_MIN and count > 1:
-        import multiprocessing
-
         slices = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
-        with multiprocessing.get_context("spawn").Pool(count, initializer=_warm) as pool:
-            fresh = [r for part in pool.imap(redact_texts, slices) for r in part]
+        fresh = [r for part in _pool(count).imap(redact_texts, slices) for r in part]
     else:
         fresh = redact_texts(todo)
     done.update(zip(todo, fresh))

@@ -22,6 +22,7 @@ from synth.ingest.audit import write_audit
 from synth.ingest.base import FileReport, IngestResult, RecordStat
 from synth.ingest.extract import Draft, Extractor, excerpt
 from synth.ingest.flags import duplicate_id_keepers, duplicate_keepers
+from synth.ingest.piibulk import close_pool
 from synth.ingest.readers import LoadedFile, Unreadable, discover, load_file
 from synth.ingest.schema import RECORDS_KEY, build_schema, normalise_field_map
 from synth.ingest.topic import decide_off_topic
@@ -45,11 +46,14 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
     files, errors = discover(list(paths))
     result = IngestResult(errors=errors)
     drafts: list[Draft] = []
-    for path in _track(files, "reading", progress):
-        report, file_drafts = _ingest_file(path, experts, roles, cfg)
-        result.files.append(report)
-        result.errors.extend(report.errors)
-        drafts.extend(file_drafts)
+    try:
+        for path in _track(files, "reading", progress):
+            report, file_drafts = _ingest_file(path, experts, roles, cfg)
+            result.files.append(report)
+            result.errors.extend(report.errors)
+            drafts.extend(file_drafts)
+    finally:
+        close_pool()
     redacted = sum(report.redacted_now for report in result.files)
     result.notes.append(f"PII: {redacted} distinct texts redacted now (the rest from the machine's redaction store "
                         "or with nothing to redact)")

@@ -32,7 +32,11 @@ def test_a_pool_gives_what_one_process_gives_one_text_at_a_time(monkeypatch: pyt
     monkeypatch.setattr(piibulk, "CHUNK", 7)  # slices that cut across the kinds of text
     texts, _ = _texts()
     one_by_one = {text: pii.redact(text) for text in texts}
-    pooled, fresh = piibulk.redact_many(texts, processes=2)
+    try:
+        pooled, fresh = piibulk.redact_many(texts, processes=2)
+    finally:
+        piibulk.close_pool()
+    assert piibulk._POOLS == {}
     assert fresh == len(set(texts))
     assert pooled == one_by_one
     in_process, _ = piibulk.redact_many(texts, processes=1)
