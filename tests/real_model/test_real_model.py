@@ -95,6 +95,4 @@ def test_real_judge_stores_no_degenerate_verdict_as_ok(judged) -> None:
     fig = run_figures(run_dir)
     assert fig["real_verdicts"] >= 1, fig
     assert fig["degenerate_ok"] == [], fig
-    # a truncated or invalid last answer is a judge failure, never a verdict
-    assert fig["real_verdicts_ok"] <= fig["real_verdicts"]
     assert usage.responses == fig["calllog_answers"]
