@@ -240,7 +240,7 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
     }
 
 
-def synth(*args: str, timeout: float = 900) -> dict[str, Any]:
+def synth(*args: str, timeout: float = 1800) -> dict[str, Any]:
     """`synth ARGS --json` from the repo root: its JSON summary, or RuntimeError with its stderr."""
     out = subprocess.run([str(SYNTH), *args, "--json"], cwd=ROOT, capture_output=True, text=True,
                          timeout=timeout)
