@@ -11,6 +11,7 @@ recorded (segments.jsonl, pairs.jsonl, failures.jsonl, calls.sqlite, spend.sqlit
 except the server's token count, which the proxy adds up from the server's own answers.
 
     .venv/bin/python bench/bench_real_model.py [--threads 1] [--slots 4] [--keep DIR]
+    .venv/bin/python bench/bench_real_model.py --from-runs EXAMPLE_DIR JUDGED_DIR   # no server
 """
 from __future__ import annotations
 
@@ -38,7 +39,11 @@ def share(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else f"{part}/0"
 
 
-def table(ex: dict, ju: dict, ex_server: int, ju_server: int, seconds: dict[str, float]) -> str:
+def table(ex: dict, ju: dict, ex_server: int | None, ju_server: int | None,
+          seconds: dict[str, float] | None) -> str:
+    def server(tokens: int | None) -> str:
+        return f"{tokens:,}" if tokens is not None else "not counted here (the tier asserts it equal)"
+
     rows = [
         ("segments with pairs (example corpus, 2 questions each)",
          share(ex["segments_with_pairs"], ex["segments"])
@@ -48,18 +53,19 @@ def table(ex: dict, ju: dict, ex_server: int, ju_server: int, seconds: dict[str,
         ("re-ask fix rate (invalid first answers that a re-ask fixed)",
          share(ex["reask_fixed"], ex["first_try_invalid"])),
         ("ledger vs server tokens, example run (spend.sqlite / calls.sqlite / server usage)",
-         f"{ex['ledger_tokens']:,} / {ex['calllog_tokens']:,} / {ex_server:,}"),
+         f"{ex['ledger_tokens']:,} / {ex['calllog_tokens']:,} / {server(ex_server)}"),
         (f"ledger vs server tokens, real-judge run ({JUDGED_SEGMENTS} segments)",
-         f"{ju['ledger_tokens']:,} / {ju['calllog_tokens']:,} / {ju_server:,}"),
+         f"{ju['ledger_tokens']:,} / {ju['calllog_tokens']:,} / {server(ju_server)}"),
         ("judge truncations (real judge answers cut at max_tokens)",
          share(ju["judge_truncated"], ju["judge_answers"])),
         ("revise truncations (example run's revisions, cut at max_tokens)",
          share(ex["revise_truncated"], ex["revise_answers"])),
         ("real-judge verdicts stored ok / degenerate ones among them",
          f"{ju['real_verdicts_ok']} of {ju['real_verdicts']} / {len(ju['degenerate_ok'])}"),
-        ("wall time: server start / example run / real-judge run",
-         f"{seconds['start']:.1f} s / {seconds['example']:.1f} s / {seconds['judged']:.1f} s"),
     ]
+    if seconds:
+        rows.append(("wall time: server start / example run / real-judge run",
+                     f"{seconds['start']:.1f} s / {seconds['example']:.1f} s / {seconds['judged']:.1f} s"))
     lines = ["| measured on a real model | figure |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
@@ -70,7 +76,15 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="llama-server -t (1 on a shared 2-core box)")
     parser.add_argument("--slots", type=int, default=4, help="llama-server -np (parallel requests)")
     parser.add_argument("--keep", type=Path, help="write the run dirs here (default: a temp dir)")
+    parser.add_argument("--from-runs", nargs=2, type=Path, metavar=("EXAMPLE_DIR", "JUDGED_DIR"),
+                        help="print the table from two run dirs made before (the tier's, or --keep's), "
+                             "with no server: its token count is then the one the tier asserted equal")
     args = parser.parse_args()
+    if args.from_runs:
+        ex, ju = (run_figures(path) for path in args.from_runs)
+        print(json.dumps({"example": ex, "judged": ju}, indent=1))
+        print(table(ex, ju, None, None, None))
+        return 0
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_real_model_"))
     work.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}

@@ -21,6 +21,8 @@ if [ "${SYNTH_SKIP_REAL_MODEL:-0}" != 1 ]; then
   bash scripts/local_model.sh build >/dev/null
   bash scripts/local_model.sh model >/dev/null
 fi
+# the real-model tier's server gets every core: the suite waits on it while it runs
+export SYNTH_LLAMA_THREADS="${SYNTH_LLAMA_THREADS:-$(nproc)}"
 # the LitGPT tests (-m litgpt) create synth's LitGPT venv .venv-litgpt on first use and reuse it
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/python -m pytest -q "$@"

@@ -249,10 +249,14 @@ def synth(*args: str, timeout: float = 1800) -> dict[str, Any]:
     return dict(json.loads(out.stdout))
 
 
-def example_run(proxy: UsageProxy, run_dir: Path) -> tuple[Usage, dict[str, Any], dict[str, Any]]:
-    """The example corpus: real generator, offline judge, curate, export; then compare. Returns
-    the server's usage, `synth run`'s and `synth compare`'s JSON."""
+def example_run(proxy: UsageProxy, run_dir: Path, revisions: bool = True
+                ) -> tuple[Usage, dict[str, Any], dict[str, Any]]:
+    """The example corpus: real generator, offline judge (with the config's revisions, sent to
+    the real generator, unless `revisions` is False), curate, export; then compare. Returns the
+    server's usage, `synth run`'s and `synth compare`'s JSON."""
     sets = ["--set", f"run_dir={run_dir}", "--set", f"generator.base_url={proxy.url}/v1"]
+    if not revisions:
+        sets += ["--set", "judge.max_revisions=0"]
     proxy.reset()
     run = synth("run", str(CONFIG), *sets, "--until", "export")
     compare = synth("compare", str(CONFIG), *sets)

@@ -41,7 +41,10 @@ def proxy() -> Iterator[UsageProxy]:
         if os.environ.get("SYNTH_SKIP_REAL_MODEL") == "1":
             pytest.skip(message)
         pytest.fail(message + " (or set SYNTH_SKIP_REAL_MODEL=1 to skip this tier)")
-    with LlamaServer(threads=1, slots=4) as server, UsageProxy(server.url) as usage_proxy:
+    # -t 1 on a shared machine; scripts/test.sh gives the server every core (SYNTH_LLAMA_THREADS):
+    # while the tier runs, the suite waits on it
+    threads = int(os.environ.get("SYNTH_LLAMA_THREADS", "1"))
+    with LlamaServer(threads=threads, slots=4) as server, UsageProxy(server.url) as usage_proxy:
         yield usage_proxy
 
 
@@ -49,7 +52,7 @@ def proxy() -> Iterator[UsageProxy]:
 def example(proxy: UsageProxy, tmp_path_factory: pytest.TempPathFactory
             ) -> tuple[Path, Usage, dict[str, Any], dict[str, Any]]:
     run_dir = tmp_path_factory.mktemp("real") / "example"
-    usage, run, compare = example_run(proxy, run_dir)
+    usage, run, compare = example_run(proxy, run_dir, revisions=False)  # the bench measures revisions
     return run_dir, usage, run, compare
 
 
