@@ -54,13 +54,13 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
             drafts.extend(file_drafts)
     finally:
         close_pool()
-    redacted = sum(report.redacted_now for report in result.files)
-    result.notes.append(f"PII: {redacted} distinct texts redacted now (the rest from the machine's redaction store "
-                        "or with nothing to redact)")
     _resolve_sources(drafts)
     _corpus_flags(drafts, cfg)
     result.off_topic = decide_off_topic(drafts, cfg.off_topic, experts)
     result.notes.extend(result.off_topic.notes)
+    redacted = sum(report.redacted_now for report in result.files)
+    result.notes.append(f"PII: {redacted} distinct texts redacted now (the rest from the machine's redaction store "
+                        "or with nothing to redact)")
     _decide(drafts, cfg, result, progress)
     return result
 
