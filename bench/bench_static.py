@@ -1,4 +1,4 @@
-"""Benchmark: the static screening encoder (synth/text/static.py) against MiniLM int8, side by side.
+"""Benchmark: the static screening encoder (bench/static_encoder.py) against MiniLM int8, side by side.
 
     .venv/bin/python bench/bench_static.py dev.jsonl [--per-kind 600]
 
@@ -42,8 +42,9 @@ def main() -> None:
 
 
 def run(dev: Path, per_kind: int) -> None:
+    from static_encoder import STATIC_ID, load_static  # bench/static_encoder.py, beside this script
+
     from synth.text import embeddings
-    from synth.text.static import STATIC_ID, load_static
 
     rows = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line]
     rng = random.Random(3)

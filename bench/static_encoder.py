@@ -1,4 +1,5 @@
-"""A static screening encoder distilled from the installed all-MiniLM-L6-v2 (model2vec's recipe).
+"""A static screening encoder distilled from the installed all-MiniLM-L6-v2 (model2vec's recipe),
+kept beside bench/bench_static.py, its only user: no stage of synth uses it (see below).
 
 Meant for bulk work that needs a ranking, not MiniLM's last point of AUC (off-topic, dedup
 candidates, the advice prefilter), under issue 19's rule: used only where it loses <= 0.01 AUC.
