@@ -39,6 +39,7 @@ def check_command(
     "passed" is every other check passing.
     """
     from synth.judge import SafetyPolicy, check_report, config_plan, read_check_items, run_checks
+    from synth.text.embeddings import on_cluster
 
     run_config = load(config, sets) if config else RunConfig()
     policy = SafetyPolicy.from_config(run_config.safety)
@@ -46,8 +47,9 @@ def check_command(
     for error in errors:
         console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
     # one call: every distinct text encoded once, alignment scored against the whole file
-    results = run_checks([(i.question, i.answer) for i in items], run_config.checks, policy, progress=True,
-                         plan=config_plan(run_config))
+    with on_cluster(run_config.engine):  # engine.kind ray: the encoding runs on the cluster
+        results = run_checks([(i.question, i.answer) for i in items], run_config.checks, policy, progress=True,
+                             plan=config_plan(run_config))
     for item, checks in zip(items, results):
         typer.echo(json.dumps(check_report(item, checks), ensure_ascii=False))
     if errors:

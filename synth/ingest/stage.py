@@ -14,13 +14,15 @@ from typing import TypeVar
 from rich.console import Console
 from rich.progress import track
 
+import synth.ingest.piibulk as piibulk
 from synth.config import IngestConfig, RunConfig
 from synth.errors import InputError
 from synth.experts import ExpertSet, load_experts
 from synth.files import write_jsonl
 from synth.ingest.audit import write_audit
 from synth.ingest.base import FileReport, IngestResult, RecordStat
-from synth.ingest.extract import Draft, Extractor, excerpt
+from synth.ingest.clean import redact_pii
+from synth.ingest.extract import Draft, Extractor, excerpt_text
 from synth.ingest.flags import duplicate_id_keepers, duplicate_keepers
 from synth.ingest.piibulk import close_pool
 from synth.ingest.readers import LoadedFile, Unreadable, discover, load_file
@@ -166,22 +168,25 @@ def _quarantine_reason(draft: Draft, cfg: IngestConfig) -> tuple[str | None, str
 def _decide(drafts: list[Draft], cfg: IngestConfig, result: IngestResult, progress: bool) -> None:
     per_file = {report.path: report for report in result.files}
     used_ids: set[str] = set()
-    for draft in _track(drafts, "flagging", progress):
-        reason, message = _quarantine_reason(draft, cfg)
-        report = per_file[draft.source_file]
-        if reason:
-            report.quarantined += 1
-            result.quarantined.append(QuarantinedRecord(
-                source_file=draft.source_file, record_index=draft.record_index, line=draft.line,
-                reason=reason, field=draft.field_path, message=message or _flag_message(reason, draft, drafts),
-                raw=excerpt(draft.raw) if draft.raw is not None else None, flags=draft.flags,
-                style=draft.style))
-        else:
-            report.usable += 1
-            result.segments.append(_segment(draft, used_ids))
-        result.stats.append(RecordStat(draft.source_file, draft.style, draft.confidence,
-                                       draft.word_count, reason is None))
-        draft.raw = None
+    reasons = [_quarantine_reason(draft, cfg) for draft in drafts]
+    raws = [excerpt_text(draft.raw) if reason and draft.raw is not None else None
+            for draft, (reason, _) in zip(drafts, reasons)]
+    with piibulk.redacted([raw for raw in raws if raw], cfg.workers):  # a rerun: from the store
+        for index in _track(range(len(drafts)), "flagging", progress):
+            draft, (reason, message), raw = drafts[index], reasons[index], raws[index]
+            report = per_file[draft.source_file]
+            if reason:
+                report.quarantined += 1
+                result.quarantined.append(QuarantinedRecord(
+                    source_file=draft.source_file, record_index=draft.record_index, line=draft.line,
+                    reason=reason, field=draft.field_path, message=message or _flag_message(reason, draft, drafts),
+                    raw=redact_pii(raw)[0] if raw is not None else None, flags=draft.flags, style=draft.style))
+            else:
+                report.usable += 1
+                result.segments.append(_segment(draft, used_ids))
+            result.stats.append(RecordStat(draft.source_file, draft.style, draft.confidence,
+                                           draft.word_count, reason is None))
+            draft.raw = None
 
 
 def _segment(draft: Draft, used_ids: set[str]) -> Segment:
@@ -230,8 +235,11 @@ def run_ingest(config: RunConfig, run: RunDir, *, progress: bool = False,
 
     if not config.inputs:
         raise InputError("the config lists no inputs", file=config.source_path or "<config>")
+    from synth.text.embeddings import on_cluster
+
     experts = load_experts(config.resolve(config.experts))
-    result = ingest_paths(resolve_inputs(config), experts, config.field_map, config.ingest, progress=progress)
+    with on_cluster(config.engine):  # engine.kind ray: the off-topic encoding runs on the cluster
+        result = ingest_paths(resolve_inputs(config), experts, config.field_map, config.ingest, progress=progress)
     write_jsonl(run.segments, result.segments)
     write_jsonl(run.quarantine, result.quarantined)
     write_audit(result, run.reports, experts=experts, tokenizer=tokenizer or _local_tokenizer(config))

@@ -38,6 +38,7 @@ from synth.judge.verdict import (
 from synth.llm import LLMEngine, LLMRequest, LLMResult, open_engine, run_batch
 from synth.records import JudgedPair, Judgment, Pair
 from synth.rundir import RunDir
+from synth.text.embeddings import on_cluster
 
 FAILED_RETRY_PASSES = 1  # in-run retries of judge failures (the engine already re-asks)
 
@@ -67,7 +68,8 @@ def run_judge(config: RunConfig, run: RunDir, pairs: list[Pair], *, progress: bo
     ctx = JudgeContext.open(config, run, progress, pool=alignment_pool(current))
     try:
         verdict_model_of(ctx)  # a judge.max_tokens too small for a verdict stops here, before any work
-        states, stats = asyncio.run(_judge_and_revise(ctx, current))
+        with on_cluster(config.engine):  # engine.kind ray: the checks' encoding runs on the cluster
+            states, stats = asyncio.run(_judge_and_revise(ctx, current))
     finally:
         ctx.store.close()
     stats.stale_segment = len(outdated)

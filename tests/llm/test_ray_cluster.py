@@ -2,26 +2,21 @@
 a two-node Ray cluster on one machine (`ray start --head` + `ray start --address`) running it."""
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from ray_runs import records, stop_sessions, two_node_cluster
 
 from synth.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = str(REPO / "configs" / "example.yaml")
-STAMPS = {"created_at", "at"}  # wall-clock fields: the only ones two runs may differ in
 
 
 def model_sets(url: str) -> list[str]:
@@ -31,16 +26,6 @@ def model_sets(url: str) -> list[str]:
                  f"{role}.max_retries=2", f"{role}.backoff_base_s=0.01"]
     sets.append("budget.max_tokens=100000000")  # an unpriced vllm endpoint needs a token cap
     return [arg for s in sets for arg in ("--set", s)]
-
-
-def records(path: Path) -> list[Any]:
-    """The JSONL records without their timestamps, sorted (completion order differs)."""
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in STAMPS}
-        return [strip(v) for v in value] if isinstance(value, list) else value
-    rows = [strip(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
-    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
 
 
 def test_ray_engine_gives_the_local_engines_pairs_and_judgments(tmp_path, fake_llm, local_ray):
@@ -57,67 +42,21 @@ def test_ray_engine_gives_the_local_engines_pairs_and_judgments(tmp_path, fake_l
     assert sum(fake_llm.answered_keys.values()) == 2 * len(fake_llm.answered_keys)  # same requests
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ray_start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    ray = str(Path(sys.executable).with_name("ray"))
-    command = [ray, "start", "--block", "--num-cpus", "1", "--node-ip-address", "127.0.0.1",
-               "--dashboard-agent-listen-port", "0", "--metrics-export-port", str(_free_port()), *args]
-    return subprocess.Popen(command, env=env, start_new_session=True, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
-
-
-def _wait_started(log: Path, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while "Ray runtime started" not in log.read_text(errors="replace"):
-        assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
-        time.sleep(0.5)
-
-
-def _stop(procs: list[subprocess.Popen[Any]]) -> None:
-    """Stop what this test started: each process was started in a new session, so its session
-    id names exactly its Ray processes (never `ray stop`, which stops every Ray on the machine)."""
-    for proc in procs:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        subprocess.run(["pkill", "-KILL", "-s", str(proc.pid)], check=False)  # agents left behind
-
-
 @pytest.mark.slow  # ~1 min: two Ray nodes and a `synth run` subprocess
 def test_a_two_node_cluster_runs_the_example(tmp_path, fake_llm):
     pytest.importorskip("ray")
-    port = _free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
-    nodes = [_ray_start(env, tmp_path / "head.log", "--head", "--port", str(port), "--include-dashboard", "false")]
     try:
-        _wait_started(tmp_path / "head.log")
-        nodes.append(_ray_start(env, tmp_path / "node2.log", "--address", f"127.0.0.1:{port}"))
-        _wait_started(tmp_path / "node2.log")
-        synth = [str(Path(sys.executable).with_name("synth")), "run", EXAMPLE, "--skip", "validate",
-                 "--set", f"run_dir={tmp_path / 'run'}", "--set", "engine.kind=ray",
-                 "--set", f"engine.address=127.0.0.1:{port}", "--set", "engine.workers=2",
-                 *model_sets(fake_llm.url)]
-        done = subprocess.run(synth, env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
-                              check=False)
+        with two_node_cluster(tmp_path) as (address, env):
+            synth = [str(Path(sys.executable).with_name("synth")), "run", EXAMPLE, "--skip", "validate",
+                     "--set", f"run_dir={tmp_path / 'run'}", "--set", "engine.kind=ray",
+                     "--set", f"engine.address={address}", "--set", "engine.workers=2",
+                     *model_sets(fake_llm.url)]
+            done = subprocess.run(synth, env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
+                                  check=False)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "2 ray workers on 2 nodes" in done.stderr  # one worker on each node (SPREAD)
         assert (tmp_path / "run" / "reports" / "index.html").exists() and fake_llm.answered > 20
     finally:
-        _stop(nodes)
-        current = Path("/tmp/ray/ray_current_cluster")  # Ray's pointer to the newest local cluster
-        if current.exists() and current.read_text().strip().endswith(f":{port}"):
-            current.unlink()  # ours, and stopped: a later ray.init() must not try to join it
         shutil.rmtree(tmp_path / "run", ignore_errors=True)
 
 
@@ -140,7 +79,7 @@ def test_a_driver_killed_with_sigkill_resumes_and_pays_only_what_was_in_flight(t
         driver.send_signal(signal.SIGKILL)
         driver.wait()
     finally:
-        _stop([driver])  # the killed driver's local Ray
+        stop_sessions([driver])  # the killed driver's local Ray
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     segments = {json.loads(line)["segment_id"] for line in pairs.read_text().splitlines()}
