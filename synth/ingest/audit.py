@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import synth.ingest.piibulk as piibulk
 from synth.errors import ConfigError
 from synth.experts import ExpertSet
 from synth.files import atomic_write_text
@@ -163,8 +164,10 @@ def write_audit(result: IngestResult, out_dir: str | Path, *, experts: ExpertSet
                             if tokens is not None else [])),
                  Section("Confidence", _image(plots, "confidence_by_style", "Confidence per style")
                          + _image(plots, "confidence_by_file", "Confidence per file")),
-                 Section("Files", [f"{len(result.files)} file(s)."]),
-                 *(_file_section(report) for report in result.files)]
+                 Section("Files", [f"{len(result.files)} file(s)."])]
+    examples = [s.example for f in result.files if f.schema_ for s in (*f.schema_.fields, *f.schema_.file_fields)]
+    with piibulk.redacted(examples):  # a rerun: from the store
+        sections += [_file_section(report) for report in result.files]
     atomic_write_text(out / "audit.md", to_markdown("Segment audit", sections))
     atomic_write_text(out / "audit.html", to_html("Segment audit", sections))
     details = {**summary, "file_reports": [f.model_dump(mode="json", by_alias=True) for f in result.files]}

@@ -14,7 +14,7 @@ from typing import Any
 import synth.ingest.langid as langid
 import synth.ingest.piibulk as piibulk
 from synth.experts import ExpertSet, normalise_label
-from synth.ingest.clean import CleanResult, before_redaction, clean_text, redact_pii
+from synth.ingest.clean import CleanResult, before_redaction, clean_text
 from synth.ingest.flags import text_flags
 from synth.ingest.injection import FLAG as INJECTION
 from synth.ingest.injection import find_injection
@@ -70,11 +70,11 @@ def non_english_message(cleaned: CleanResult) -> str:
             f"({stats.english / max(stats.words, 1):.0%} < 15%; lingua is not installed)")
 
 
-def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
-    """A bounded, PII-redacted JSON excerpt of a raw record (undecodable bytes escaped)."""
+def excerpt_text(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A bounded JSON excerpt of a raw record (undecodable bytes escaped); the caller redacts it
+    (synth.ingest.stage: every quarantined record's at once, through the redaction store)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
-    return redact_pii(text)[0]
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _scalar(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -94,9 +95,34 @@ def _cue_recognizer():
     return _Cues(supported_entities=["PERSON"], name="CueNameRecognizer")
 
 
+# Presidio's nlp_engine package imports its Hugging Face engine, which imports transformers'
+# pipelines when transformers is installed, and spaCy's thinc imports torch: about 7 CPU-s per
+# process for engines synth does not run (it runs the spaCy engine on numpy). Both are optional
+# there (`except ImportError`), so they are imported as absent, unless this process has them already.
+UNUSED_HERE = ("transformers", "torch")
+
+
+@lru_cache(maxsize=1)
+def _import_libraries() -> None:
+    """Import Presidio (analyzer, anonymizer) and spaCy with UNUSED_HERE hidden (None in
+    sys.modules makes an import of it raise ImportError); they import normally afterwards."""
+    hidden = [name for name in UNUSED_HERE if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import presidio_analyzer  # noqa: F401
+        import presidio_anonymizer  # noqa: F401
+        import spacy  # noqa: F401
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+
+
 @lru_cache(maxsize=1)
 def analyzer() -> AnalyzerEngine:
     """Presidio's analyzer with synth's recognizers (built once per process)."""
+    _import_libraries()
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
 
     _offline_suffix_list()
@@ -203,11 +229,11 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
     if text in DONE:
         redacted, counts = DONE[text]
         return redacted, dict(counts)
-    from presidio_anonymizer.entities import OperatorConfig
-
     found = find_pii(text)
     if not found:
         return text, {}
+    from presidio_anonymizer.entities import OperatorConfig
+
     operators = {entity: OperatorConfig("replace", {"new_value": f"[{name}]"})
                  for entity, name in PLACEHOLDER.items()}
     result = _anonymizer().anonymize(text=text, analyzer_results=found, operators=operators)

@@ -24,7 +24,6 @@ from synth.ingest.base import FileReport, IngestResult, RecordStat
 from synth.ingest.clean import redact_pii
 from synth.ingest.extract import Draft, Extractor, excerpt_text
 from synth.ingest.flags import duplicate_id_keepers, duplicate_keepers
-from synth.ingest.piibulk import close_pool
 from synth.ingest.readers import LoadedFile, Unreadable, discover, load_file
 from synth.ingest.schema import RECORDS_KEY, build_schema, normalise_field_map
 from synth.ingest.topic import decide_off_topic
@@ -55,7 +54,7 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
             result.errors.extend(report.errors)
             drafts.extend(file_drafts)
     finally:
-        close_pool()
+        piibulk.close_pool()
     _resolve_sources(drafts)
     _corpus_flags(drafts, cfg)
     result.off_topic = decide_off_topic(drafts, cfg.off_topic, experts)
