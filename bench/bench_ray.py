@@ -10,6 +10,16 @@ prompts, cache, ledger, call log, validation, JSONL and, for ray, dispatch; the 
 the ray engine is in the workers).
 
     .venv/bin/python bench/bench_ray.py [--quick] [--workers 4] [--per-worker 32]
+
+With `--encode N`, instead: the sentence encoding of N ingest-like segments (bench_ingest's
+recombined sample corpus, read to the model's 256 tokens as ingest reads them) on this process
+(the local path, one thread per core) against Ray Data map_batches on a local Ray
+(synth.text.ray_encode, one actor per CPU, actor start-up included). Prints texts/s and texts per
+CPU-second, where CPU is user+sys of this process and, for Ray, of every Ray process it started
+(sampled every 0.2 s, so a process that ends loses at most that much), and checks the vectors
+are equal bit for bit.
+
+    .venv/bin/python bench/bench_ray.py --encode 1000 [--corpus ../shared/data/segments]
 """
 from __future__ import annotations
 
@@ -20,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -73,12 +84,99 @@ def one_run(engine: str, urls: list[str], n: int, seed: int, work: Path, workers
     return summary.calls / max(summary.batch_seconds, 1e-9), cpu_ms
 
 
+class TreeCPU:
+    """User+sys CPU seconds of this process and its descendants since start(), sampled."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me, self.base, self.last = psutil.Process(), {}, {}
+        self.stop = threading.Event()
+
+    def _sample(self) -> dict[tuple[int, float], float]:
+        import psutil
+
+        seen = {}
+        for proc in [self.me, *self.me.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                seen[(proc.pid, proc.create_time())] = times.user + times.system
+            except psutil.Error:  # ended between the listing and the read
+                continue
+        return seen
+
+    def __enter__(self) -> TreeCPU:
+        self.base = self.last = self._sample()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.2):
+            self.last = {**self.last, **self._sample()}
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.last = {**self.last, **self._sample()}
+
+    def seconds(self) -> float:
+        return sum(v - self.base.get(k, 0.0) for k, v in self.last.items())
+
+
+def encode_bench(n: int, corpus: Path) -> None:
+    """Local encoding against map_batches on a local Ray (see the module docstring)."""
+    import json
+
+    import numpy as np
+    import ray
+    from bench_ingest import make_corpus
+
+    from synth.llmconfig import EngineConfig
+    from synth.text.encoder import load_encoder
+    from synth.text.ray_encode import encode_on_cluster
+
+    with tempfile.TemporaryDirectory(prefix="synth-bench-encode-") as tmp:
+        make_corpus(corpus, Path(tmp), n)
+        texts = [s["text"] for f in sorted(Path(tmp).glob("*.json")) for s in json.loads(f.read_text())["segments"]]
+    print(f"{len(texts)} segment texts, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    with TreeCPU() as cpu:
+        started = time.perf_counter()
+        local = load_encoder().encode(texts)
+        wall = time.perf_counter() - started
+    rows = [("local (this process)", wall, cpu.seconds())]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the shutdown below
+    with TreeCPU() as cpu:
+        started = time.perf_counter()
+        ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
+        try:
+            ready = time.perf_counter()
+            cpu.last = {**cpu.last, **cpu._sample()}
+            start_cpu = cpu.seconds()
+            remote = encode_on_cluster(texts, None, EngineConfig(kind="ray"))
+            wall = time.perf_counter() - ready
+        finally:
+            ray.shutdown()
+    rows.append(("map_batches (local Ray)", wall, cpu.seconds() - start_cpu))
+    print(f"{'path':26} {'wall s':>7} {'CPU s':>7} {'texts/s':>8} {'texts/CPU-s':>11}")
+    for name, seconds, cpu_s in rows:
+        print(f"{name:26} {seconds:7.1f} {cpu_s:7.1f} {len(texts) / seconds:8.1f} {len(texts) / cpu_s:11.1f}")
+    print(f"map_batches / local, texts per CPU-s: {rows[0][2] / rows[1][2]:.2f} (the pass: its actors' start and "
+          f"encoder load, Ray's own processes meanwhile; Ray's start-up before it, {start_cpu:.1f} CPU-s, apart); "
+          f"vectors equal: {np.array_equal(local, remote)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--per-worker", type=int, default=32)
+    parser.add_argument("--encode", type=int, default=0, help="instead: encoding of N segments, local vs map_batches")
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/data/segments")
     args = parser.parse_args()
+    if args.encode:
+        encode_bench(args.encode, args.corpus)
+        return
     import ray
 
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; fake servers answer in "
