@@ -33,7 +33,9 @@ CLEARLY_ENGLISH = 0.25  # function-word ratio at or above which lingua is not as
 SURE = 0.5
 
 
+@lru_cache(maxsize=1)
 def available() -> bool:
+    """lingua is installed (asked per text: the answer is kept)."""
     return importlib.util.find_spec("lingua") is not None
 
 

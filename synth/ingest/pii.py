@@ -47,7 +47,9 @@ _prepared: dict[str, object] = {}  # text -> NlpArtifacts from nlp.pipe (see pre
 DONE: dict[str, tuple[str, dict[str, int]]] = {}  # text -> redact(text), filled by synth.ingest.piibulk
 
 
+@lru_cache(maxsize=1)
 def available() -> bool:
+    """The `screen` extra is installed (asked per text: the answer is kept, a lookup costs ~1 ms)."""
     return all(importlib.util.find_spec(m) is not None
                for m in ("presidio_analyzer", "presidio_anonymizer", "spacy", "names"))
 
