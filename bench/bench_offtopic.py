@@ -17,6 +17,9 @@ configured), and the cutoff with the fewest errors, a lost genuine segment and a
 counted alike: the rule that chose the default max_z. --plants 1 (default): one stray per
 run; --plants 2: two strays that are each other's neighbours. --min-tokens 160 --genuine 40:
 only texts MiniLM reads past 128 tokens (what truncation would cut; 187 such replies).
+--same-register: the topic without the register: MedQuAD's neurology answers (NINDS) stand in
+for the speaker and digestive, kidney and diabetes answers (NIDDK) are planted, all one
+encyclopedic NIH register (the cutoff table's min_cosine and max_z are MiniLM's on replies).
 
 Then, on the same draws, one row per encoder (issue 19: a fast encoder is used where it loses
 <= 0.01 AUC and MiniLM is kept where a decision rests on it): the AUC of the robust z, genuine
@@ -35,13 +38,16 @@ where the recording chatter (empathetic_batch2.json #19, the one segment ingest 
 off_topic) ranks, lowest first. Not committed: both corpora are downloaded by hand.
 
 Outcome (README, Off-topic): the static encoder gains AUC on these draws (0.9986 against 0.9881;
-160+ tokens 1.0000 against 0.9972) and 30-60x faster per CPU-second, but centred on the run it falls to 0.8068
-(0.9402): it tells the registers apart, not the topics. On the sample corpus, where the stray is
-speech among speech, it ranks the chatter 21st of 142 (MiniLM: 1st, z -4.15), so no static
-cutoff can quarantine it without quarantining 20 genuine segments first, and a static shortlist
-for MiniLM would need a fifth of the corpus and its neighbours. Off-topic keeps MiniLM int8
-read to 256 tokens: read to 128 it loses 0.0053 AUC on the 160+ token draws (inside the 0.01)
-but keeps more strays at its best cutoff (18 of 60 against 7), and the quarantine rests on it.
+160+ tokens 1.0000 against 0.9972) and 30-60x faster per CPU-second, but centred on the run it
+falls to 0.8068 (0.9402): it tells the registers apart, not the topics. With one register (--same-
+register) it loses 0.0669 (0.9132 against 0.9801) and catches 2 of 60 strays at its best cutoff
+(MiniLM 32). On the sample corpus, where the stray is speech among speech, it ranks the chatter
+21st of 142 (MiniLM: 1st, z -4.15), so no static cutoff can quarantine it without quarantining 20
+genuine segments first, and a static shortlist for MiniLM would need a fifth of the corpus and its
+neighbours. Off-topic keeps MiniLM int8 read to 256 tokens: read to 128 it loses at most 0.0053
+AUC (160+ token draws; inside the 0.01) but there keeps more strays at its best cutoff (18 of 60
+against 7), and the quarantine rests on it; read to 64 it loses 0.0158 (160+ tokens) and 0.0103
+(one register).
 """
 from __future__ import annotations
 
@@ -67,9 +73,10 @@ CHATTER = ("empathetic_batch2.json", 19)
 TIMED = 300
 
 
-def plants(medquad: Path) -> list[str]:
+def plants(medquad: Path, collection: str = "3_GHR_QA") -> list[str]:
+    """MedQuAD answers of one collection, 40-250 words."""
     found = []
-    for path in sorted((medquad / "3_GHR_QA").glob("*.xml")):
+    for path in sorted((medquad / collection).glob("*.xml")):
         for node in ET.parse(path).getroot().iter("Answer"):
             text = " ".join((node.text or "").split())
             if 40 <= len(text.split()) <= 250:
@@ -207,11 +214,16 @@ def main() -> None:
     parser.add_argument("--genuine", type=int, default=60, help="real replies per draw")
     parser.add_argument("--min-tokens", type=int, default=0, help="only texts of this many MiniLM tokens or more")
     parser.add_argument("--corpus", type=Path, help="the shared sample corpus (segments folder): a check")
+    parser.add_argument("--same-register", action="store_true",
+                        help="MedQuAD NINDS answers as the speaker, NIDDK answers planted (one register)")
     parser.add_argument("--no-compare", action="store_true", help="the cutoff table alone")
     args = parser.parse_args()
     cfg = OffTopicConfig()
-    replies = sorted({r for _, r in load_pairs(args.empathy) if len(r.split()) >= cfg.min_words})
-    planted = plants(args.medquad)
+    if args.same_register:  # genuine: neurology answers; planted: digestive and kidney ones (NIDDK)
+        replies, planted = sorted(set(plants(args.medquad, "6_NINDS_QA"))), plants(args.medquad, "5_NIDDK_QA")
+    else:
+        replies = sorted({r for _, r in load_pairs(args.empathy) if len(r.split()) >= cfg.min_words})
+        planted = plants(args.medquad)
     if args.min_tokens:
         from synth.text.encoder import load_encoder
 
@@ -222,7 +234,9 @@ def main() -> None:
     draws = [(rng.sample(replies, args.genuine), rng.sample(planted, args.plants)) for _ in range(args.draws)]
     texts = sorted({t for genuine, plant in draws for t in genuine + plant})
     vectors = dict(zip(texts, embeddings.embed(texts)))
-    print(f"{len(replies)} real replies of {cfg.min_words}+ words, {len(planted)} GHR answers"
+    kinds = ("NINDS answers", "NIDDK answers") if args.same_register else \
+        (f"real replies of {cfg.min_words}+ words", "GHR answers")
+    print(f"{len(replies)} {kinds[0]}, {len(planted)} {kinds[1]}"
           f"{f' ({args.min_tokens}+ tokens)' if args.min_tokens else ''}; {args.draws} draws of {args.genuine} + "
           f"{args.plants} planted; neighbours {cfg.neighbours}, min_cosine {cfg.min_cosine}")
     cutoff_table(score_draws(draws, vectors, cfg.neighbours), args.genuine, args.plants, cfg)
