@@ -38,16 +38,16 @@ where the recording chatter (empathetic_batch2.json #19, the one segment ingest 
 off_topic) ranks, lowest first. Not committed: both corpora are downloaded by hand.
 
 Outcome (README, Off-topic): the static encoder gains AUC on these draws (0.9986 against 0.9881;
-160+ tokens 1.0000 against 0.9972) and 30-60x faster per CPU-second, but centred on the run it
+160+ tokens 1.0000 against 0.9972) and is 30-60x faster per CPU-second, but centred on the run it
 falls to 0.8068 (0.9402): it tells the registers apart, not the topics. With one register (--same-
 register) it loses 0.0669 (0.9132 against 0.9801) and catches 2 of 60 strays at its best cutoff
 (MiniLM 32). On the sample corpus, where the stray is speech among speech, it ranks the chatter
 21st of 142 (MiniLM: 1st, z -4.15), so no static cutoff can quarantine it without quarantining 20
-genuine segments first, and a static shortlist for MiniLM would need a fifth of the corpus and its
-neighbours. Off-topic keeps MiniLM int8 read to 256 tokens: read to 128 it loses at most 0.0053
-AUC (160+ token draws; inside the 0.01) but there keeps more strays at its best cutoff (18 of 60
-against 7), and the quarantine rests on it; read to 64 it loses 0.0158 (160+ tokens) and 0.0103
-(one register).
+genuine segments first, and a static shortlist for MiniLM would need the lowest 15% of the corpus
+and their neighbours. Off-topic keeps MiniLM int8 read to 256 tokens: read to 128 it loses at most
+0.0053 AUC (160+ token draws; inside the 0.01) but there keeps more strays at its best cutoff (18
+of 60 against 7), and the quarantine rests on it; read to 64 it loses 0.0158 (160+ tokens) and
+0.0103 (one register).
 """
 from __future__ import annotations
 
