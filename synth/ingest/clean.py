@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from synth.ingest.pii import DONE as PII_DONE
 from synth.ingest.pii import INSTALL_HINT as PII_HINT
 from synth.ingest.pii import available as presidio_available
 from synth.ingest.pii import might_have_pii, presidio_version, spacy_model
@@ -124,8 +125,8 @@ def redact_pii(text: str) -> tuple[str, dict[str, int]]:
     """Text with typed placeholders ([EMAIL], [PHONE], [NAME], [ADDRESS], [URL], [HANDLE]) and
     counts per placeholder: Presidio (synth.ingest.pii) when the `screen` extra is installed,
     else the regexes below (emails, phones, cued full names only)."""
-    if presidio_available():
-        return presidio_redact(text) if might_have_pii(text) else (text, {})
+    if presidio_available():  # DONE: answered in bulk (synth.ingest.piibulk)
+        return presidio_redact(text) if text in PII_DONE or might_have_pii(text) else (text, {})
     return redact_pii_regex(text)
 
 

@@ -24,18 +24,31 @@ from synth.ingest.langid import available as lingua_available
 from synth.ingest.langid import mostly_other_language
 from synth.text.crisis import mentions_crisis
 from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
+from synth.text.prefilter import Alternatives
 from synth.text.stats import TextProfile, profile
 
 _PROMO_CUES = ("descri", "subscrib", "sponsor", "promo", "discount", "coupon", "code", "patreon",
                "member", "merch", "bell", "like and share", "course", "program", "masterclass",
                "workshop", "coaching", "book", "app")
-_PROMO = re.compile(
-    r"link (?:is )?in (?:the|my) (?:description|bio)|description below|\bsubscrib(?:e|ing)\b|"
-    r"\bsponsor(?:ed|s|ship)?\b|\bpromo code\b|\bdiscount code\b|\bcoupon\b|\buse code\b|"
-    r"\bpatreon\b|become a (?:channel )?member|\bmerch\b|hit the bell|like and share|"
-    r"\b(?:my|our) (?:online |new )?(?:course|programme|program|masterclass|workshop|membership|"
-    r"book|app|coaching)\b.{0,80}\b(?:open|enrol|enroll|sign up|join|buy|available|launch)",
-    re.IGNORECASE)
+_PROMO = Alternatives((  # (alternative, words it needs: synth.text.prefilter)
+    (r"link (?:is )?in (?:the|my) (?:description|bio)", [("link ",), ("description", "bio")]),
+    (r"description below", [("description below",)]),
+    (r"\bsubscrib(?:e|ing)\b", [("subscrib",)]),
+    (r"\bsponsor(?:ed|s|ship)?\b", [("sponsor",)]),
+    (r"\bpromo code\b", [("promo code",)]),
+    (r"\bdiscount code\b", [("discount code",)]),
+    (r"\bcoupon\b", [("coupon",)]),
+    (r"\buse code\b", [("use code",)]),
+    (r"\bpatreon\b", [("patreon",)]),
+    (r"become a (?:channel )?member", [("become a ",), ("member",)]),
+    (r"\bmerch\b", [("merch",)]),
+    (r"hit the bell", [("hit the bell",)]),
+    (r"like and share", [("like and share",)]),
+    (r"\b(?:my|our) (?:online |new )?(?:course|programme|program|masterclass|workshop|membership|"
+     r"book|app|coaching)\b.{0,80}\b(?:open|enrol|enroll|sign up|join|buy|available|launch)",
+     [("my ", "our "), ("course", "program", "masterclass", "workshop", "membership", "book", "app", "coaching"),
+      ("open", "enrol", "sign up", "join", "buy", "available", "launch")]),
+), re.IGNORECASE)
 def _any_cue(text: str, cues: Sequence[str]) -> bool:
     return any(map(text.casefold().__contains__, cues))
 

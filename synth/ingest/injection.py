@@ -26,38 +26,51 @@ from __future__ import annotations
 
 import re
 
+from synth.text.prefilter import Alternatives
+
 FLAG = "prompt_injection"
-_TEMPLATE = re.compile(
+# each an Alternatives (synth.text.prefilter): (alternative, words it needs) searched only when they are there
+_TEMPLATE = Alternatives([(  # every alternative opens with "<" or "["
     r"<\|[A-Za-z_][\w.-]{0,30}\|>|\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|</?think>"
-    r"|</?tool_call>|<\|?(?:system|user|assistant)\|?>|\[(?:SYSTEM|USER|ASSISTANT)\]")
-_HEADER = re.compile(
-    r"(?im)#{2,}\s*(?:new\s+|updated\s+|real\s+|actual\s+)?(?:instructions?|task|system(?:\s+prompt)?"
-    r"|prompt|response|input|output|assistant|user|human)\b"
-    r"|^\s*\*\*\s*(?:new\s+)?(?:instructions?|task|system|prompt|response|assistant|user)\b[^\n]{0,60}$"
-    r"|^\s*(?:system|assistant|user|human|ai|chatgpt|llm)\s*:\s*\S")
-_ADDRESS = re.compile(
-    r"(?i)\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+)*"
-    r"(?:previous|prior|above|earlier|preceding|original|system|given|initial|former|other)\s+"
-    r"(?:instructions?|prompts?|rules|directions|guidelines|tasks?|context|messages?|text|constraints)"
-    r"|\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:above|before|you\s+(?:were|have\s+been)\s+told)"
-    r"|\byou\s+are\s+(?:now\s+)?(?:an?\s+)?(?:unrestricted|uncensored|unfiltered|jailbroken|DAN\b|evil)"
-    r"|\b(?:dear|hey|hello|attention|note\s+to\s+(?:the\s+)?)\s*(?:AI|assistant|chatbot|ChatGPT|GPT|LLM"
-    r"|language\s+model|model)\b\s*[,:!]"
-    r"|\bto\s+(?:the|any)\s+(?:AI|assistant|LLM|language\s+model|model|chatbot|system)\s+"
-    r"(?:reading|processing|generating|parsing|summari[sz]ing|answering)"
-    r"|\b(?:whoever|anyone|any\s+(?:automated\s+)?(?:system|model|program|tool|bot|AI))\s+(?:is\s+|that\s+is\s+)?"
-    r"(?:generating|processing|parsing|summari[sz]ing)\s+(?:questions\s+from\s+)?(?:this|the)\s+"
-    r"(?:text|transcript|passage|segment|document|content)"
-    r"|\bany\s+automated\s+(?:system|model|program|tool|bot)\s+reading\s+this"
-    r"|\b(?:as|if\s+you\s+are)\s+an?\s+(?:AI|LLM|language\s+model|AI\s+assistant)\s*,\s*(?:you\s+)?"
-    r"(?:must|should|will|need)"
-    r"|\b(?:respond|reply|answer|output)\s+(?:only\s+)?with\s+(?:only\s+)?(?:the\s+)?(?:following|this\s+JSON"
-    r"|JSON|exactly)"
-    r"|\bnew\s+(?:instructions?|task|system\s+prompt)\s*:"
-    r"|\b(?:jailbreak|developer\s+mode|do\s+anything\s+now|system\s+prompt)\b")
-_JSON = re.compile(
+    r"|</?tool_call>|<\|?(?:system|user|assistant)\|?>|\[(?:SYSTEM|USER|ASSISTANT)\]", [("<", "[")])])
+_HEADER = Alternatives((
+    (r"#{2,}\s*(?:new\s+|updated\s+|real\s+|actual\s+)?(?:instructions?|task|system(?:\s+prompt)?"
+     r"|prompt|response|input|output|assistant|user|human)\b", [("##",)]),
+    (r"^\s*\*\*\s*(?:new\s+)?(?:instructions?|task|system|prompt|response|assistant|user)\b[^\n]{0,60}$",
+     [("**",)]),
+    (r"^\s*(?:system|assistant|user|human|ai|chatgpt|llm)\s*:\s*\S", [(":",)]),
+), re.IGNORECASE | re.MULTILINE)
+_MODEL = ("ai", "assistant", "chatbot", "gpt", "llm", "model", "system")
+_ADDRESS = Alternatives((
+    (r"\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|these\s+)*"
+     r"(?:previous|prior|above|earlier|preceding|original|system|given|initial|former|other)\s+"
+     r"(?:instructions?|prompts?|rules|directions|guidelines|tasks?|context|messages?|text|constraints)",
+     [("ignore", "disregard", "forget", "override", "bypass", "skip")]),
+    (r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:above|before|you\s+(?:were|have\s+been)\s+told)",
+     [("ignore", "disregard", "forget")]),
+    (r"\byou\s+are\s+(?:now\s+)?(?:an?\s+)?(?:unrestricted|uncensored|unfiltered|jailbroken|DAN\b|evil)",
+     [("you",), ("are",), ("unrestricted", "uncensored", "unfiltered", "jailbroken", "dan", "evil")]),
+    (r"\b(?:dear|hey|hello|attention|note\s+to\s+(?:the\s+)?)\s*(?:AI|assistant|chatbot|ChatGPT|GPT|LLM"
+     r"|language\s+model|model)\b\s*[,:!]", [("dear", "hey", "hello", "attention", "note"), _MODEL, (",", ":", "!")]),
+    (r"\bto\s+(?:the|any)\s+(?:AI|assistant|LLM|language\s+model|model|chatbot|system)\s+"
+     r"(?:reading|processing|generating|parsing|summari[sz]ing|answering)",
+     [("to",), _MODEL, ("reading", "processing", "generating", "parsing", "summari", "answering")]),
+    (r"\b(?:whoever|anyone|any\s+(?:automated\s+)?(?:system|model|program|tool|bot|AI))\s+(?:is\s+|that\s+is\s+)?"
+     r"(?:generating|processing|parsing|summari[sz]ing)\s+(?:questions\s+from\s+)?(?:this|the)\s+"
+     r"(?:text|transcript|passage|segment|document|content)",
+     [("whoever", "anyone", "any"), ("generating", "processing", "parsing", "summari")]),
+    (r"\bany\s+automated\s+(?:system|model|program|tool|bot)\s+reading\s+this", [("automated",), ("reading",)]),
+    (r"\b(?:as|if\s+you\s+are)\s+an?\s+(?:AI|LLM|language\s+model|AI\s+assistant)\s*,\s*(?:you\s+)?"
+     r"(?:must|should|will|need)", [("ai", "llm", "model"), (",",), ("must", "should", "will", "need")]),
+    (r"\b(?:respond|reply|answer|output)\s+(?:only\s+)?with\s+(?:only\s+)?(?:the\s+)?(?:following|this\s+JSON"
+     r"|JSON|exactly)", [("respond", "reply", "answer", "output"), ("with",), ("following", "json", "exactly")]),
+    (r"\bnew\s+(?:instructions?|task|system\s+prompt)\s*:", [("new",), ("instruction", "task", "prompt"), (":",)]),
+    (r"\b(?:jailbreak|developer\s+mode|do\s+anything\s+now|system\s+prompt)\b",
+     [("jailbreak", "developer", "anything", "prompt")]),
+), re.IGNORECASE)
+_JSON = Alternatives([(
     r"\{\s*\"(?:questions?|question_type|answer|response|instruction|prompt|completion|output)\"\s*:"
-    r"|\{\s*\"role\"\s*:\s*\"(?:system|user|assistant)\"")
+    r"|\{\s*\"role\"\s*:\s*\"(?:system|user|assistant)\"", [("{",)])])
 KINDS = (("template tokens", _TEMPLATE), ("a role or instruction header", _HEADER),
          ("an instruction to the model", _ADDRESS), ("a JSON fragment shaped like a model's answer", _JSON))
 

@@ -44,7 +44,7 @@ _ADDRESS = (rf"\b\d{{1,5}}[A-Za-z]?\s+(?:{names.CAP}\s+){{1,3}}{_STREET}"
 _PHONE = r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\d\s.-]{7,}\d(?![\w])"
 _HANDLE = r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])?\b"
 _prepared: dict[str, object] = {}  # text -> NlpArtifacts from nlp.pipe (see prepared())
-DONE: dict[str, tuple[str, dict[str, int]]] = {}  # text -> redact(text), filled by synth.ingest.piibulk
+DONE: dict[str, tuple[str, dict[str, int]]] = {}  # text -> its redaction, filled by synth.ingest.piibulk
 
 
 @lru_cache(maxsize=1)

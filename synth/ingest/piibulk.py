@@ -181,11 +181,15 @@ def redact_many(texts: Sequence[str], processes: int = 0) -> tuple[dict[str, Res
 
 @contextmanager
 def redacted(texts: Sequence[str], processes: int = 0) -> Iterator[int]:
-    """Inside the block pii.redact() answers each of `texts` that might hold PII from
-    redact_many's results; yields how many were redacted now."""
-    todo = [t for t in dict.fromkeys(texts) if t and pii.might_have_pii(t)] if pii.available() else []
+    """Inside the block pii.redact() answers each of `texts` from redact_many's results (the
+    texts that might hold PII) or as unchanged (the rest, which clean.redact_pii leaves as they
+    are); yields how many were redacted now."""
+    distinct = [t for t in dict.fromkeys(texts) if t]
+    todo = [t for t in distinct if pii.might_have_pii(t)] if pii.available() else []
     results, fresh = redact_many(todo, processes) if todo else ({}, 0)
     pii.DONE.update(results)
+    if pii.available():  # the prefilter is not asked twice
+        pii.DONE.update((t, (t, {})) for t in distinct if t not in results)
     try:
         yield fresh
     finally:

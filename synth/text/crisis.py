@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from synth.text.prefilter import Alternatives
+
 Reading = Literal["own", "negated", "grief", "third_party", "past"]
 
 _I = re.IGNORECASE
@@ -29,14 +31,25 @@ _SELF = r"(?:my|your|him|her|them|our)sel(?:f|ves)"
 # "killing myself laughing / to finish", "hurt myself laughing"
 _IDIOM = (r"(?!\s+(?:some\s+|a\s+(?:little\s+|bit\s+of\s+)?|more\s+)?(?:slack|break|breather)\b)"
           r"(?!\s+(?:off|out)\b)(?!\s+(?:laughing|to\s+(?:finish|get|make|meet|keep|please)))")
-CRISIS = re.compile(
-    r"\bsuicid\w*|\bself[- ]?harm\w*|\boverdos(?!age)\w*|\bbetter\s+off\s+dead\b"
-    rf"|(?<!was\s)(?<!were\s)(?<!been\s)(?<!got\s)(?<!get\s)\b(?:kill|killing|killed|hurt|hurting"
-    rf"|cut|cutting|harm|harming|burn|burning)\s+{_SELF}{_IDIOM}"
-    r"|\bend(?:ing|ed)?\s+(?:my|your|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b"
-    r"|\bt(?:ake|aking|ook)\s+(?:my|your|his|her|their)\s+own\s+li(?:fe|ves)\b"
-    r"|\bwant(?:ed|ing|s)?\s+to\s+die\b|\bthoughts\s+of\s+(?:death|dying)\b"
-    r"|\bnot\s+want(?:ing)?\s+to\s+(?:be\s+alive|live|be\s+here)\b", _I)
+_LIFE = ("life", "lives")
+# (alternative, words it needs: synth.text.prefilter)
+_CRISIS_ALTERNATIVES = (
+    (r"\bsuicid\w*", [("suicid",)]),
+    (r"\bself[- ]?harm\w*", [("self",), ("harm",)]),
+    (r"\boverdos(?!age)\w*", [("overdos",)]),
+    (r"\bbetter\s+off\s+dead\b", [("better",), ("dead",)]),
+    (r"(?<!was\s)(?<!were\s)(?<!been\s)(?<!got\s)(?<!get\s)\b(?:kill|killing|killed|hurt|hurting"
+     rf"|cut|cutting|harm|harming|burn|burning)\s+{_SELF}{_IDIOM}",
+     [("kill", "hurt", "cut", "harm", "burn"), ("self", "selves")]),
+    (r"\bend(?:ing|ed)?\s+(?:my|your|his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b", [("end",), _LIFE]),
+    (r"\bt(?:ake|aking|ook)\s+(?:my|your|his|her|their)\s+own\s+li(?:fe|ves)\b",
+     [("take", "taking", "took"), ("own",), _LIFE]),
+    (r"\bwant(?:ed|ing|s)?\s+to\s+die\b", [("want",), ("die",)]),
+    (r"\bthoughts\s+of\s+(?:death|dying)\b", [("thoughts",), ("death", "dying")]),
+    (r"\bnot\s+want(?:ing)?\s+to\s+(?:be\s+alive|live|be\s+here)\b", [("not",), ("want",), ("alive", "live", "here")]),
+)
+_CRISIS = Alternatives(_CRISIS_ALTERNATIVES, _I)  # mentions_crisis: CRISIS's search, faster
+CRISIS = _CRISIS.pattern
 # one of these is in every CRISIS match: a cheap test before the regex, for ingest's 100k texts
 _CUES = ("suicid", "harm", "overdos", "dead", "self", "selves", "life", "lives", "die", "death",
          "dying", "live", "be here")
@@ -98,7 +111,7 @@ def mentions_crisis(text: str) -> bool:
     """Suicide or self-harm words anywhere in text (idioms excluded): ingest's crisis_content
     flag, which keeps the record and marks it for the later stages."""
     folded = text.casefold()
-    return any(cue in folded for cue in _CUES) and CRISIS.search(text) is not None
+    return any(cue in folded for cue in _CUES) and _CRISIS.search(text) is not None
 
 
 def read_crisis(sentence: str, speaker: bool = True) -> Reading | None:
