@@ -28,26 +28,24 @@ replies against plants, pooled over the draws, its loss against MiniLM int8 read
 figure: chosen here) and its errors, and texts per CPU-second on 300 of the draws' texts
 (encoded afresh, no vector store). Encoders: MiniLM int8 read to 256 (today), 128 and 64 tokens;
 the static encoder (bench/static_encoder.py, model2vec's recipe distilled from the installed
-MiniLM; distilled on first use, its cost printed); the static vectors centred on each run's mean
-(the common direction taken out). The centred row is the register test: static vectors share
-one strong direction, and what they see of a MedQuAD answer among Reddit replies is mostly its
-register (encyclopedic against conversational); centred, their AUC falls far below MiniLM's.
+MiniLM; distilled on first use, its cost printed). A MedQuAD answer among Reddit replies differs
+in register as much as in topic; --same-register and --corpus measure the topic alone.
 --corpus (the shared sample corpus, a check, not a dev set: no cutoff is chosen on it): each
 encoder's scores over the segments ingest keeps with off-topic off (25+ words; no profiles), and
 where the recording chatter (empathetic_batch2.json #19, the one segment ingest quarantines as
 off_topic) ranks, lowest first. Not committed: both corpora are downloaded by hand.
 
-Outcome (README, Off-topic): the static encoder gains AUC on these draws (0.9986 against 0.9881;
-160+ tokens 1.0000 against 0.9972) and is 30-60x faster per CPU-second, but centred on the run it
-falls to 0.8068 (0.9402): it tells the registers apart, not the topics. With one register (--same-
-register) it loses 0.0669 (0.9132 against 0.9801) and catches 2 of 60 strays at its best cutoff
-(MiniLM 32). On the sample corpus, where the stray is speech among speech, it ranks the chatter
-21st of 142 (MiniLM: 1st, z -4.15), so no static cutoff can quarantine it without quarantining 20
-genuine segments first, and a static shortlist for MiniLM would need the lowest 15% of the corpus
-and their neighbours. Off-topic keeps MiniLM int8 read to 256 tokens: read to 128 it loses at most
-0.0053 AUC (160+ token draws; inside the 0.01) but there keeps more strays at its best cutoff (18
-of 60 against 7), and the quarantine rests on it; read to 64 it loses 0.0158 (160+ tokens) and
-0.0103 (one register).
+Outcome (README, Off-topic): the static encoder gains AUC on the replies (0.9986 against 0.9881;
+160+ tokens 1.0000 against 0.9972) at 30-80x the texts per CPU-second, where the stray's register
+differs too. With one register (--same-register) it loses 0.0669 (0.9132 against 0.9801; no
+variant tried by hand, without PCA or with SIF 1e-3 to 1e-6, came within 0.04) and catches 2 of 60
+strays at its best cutoff (MiniLM 32). On the sample corpus, where the stray is speech among
+speech, it ranks the chatter 21st of 142 (MiniLM: 1st, z -4.15), so no static cutoff can
+quarantine it without quarantining 20 genuine segments first, and a static shortlist for MiniLM
+would need the lowest 15% of the corpus and their neighbours. Off-topic keeps MiniLM int8 read to
+256 tokens: read to 128 it loses at most 0.0053 AUC (160+ token draws; inside the 0.01) but there
+keeps more strays at its best cutoff (18 of 60 against 7), and the quarantine rests on it; read to
+64 it loses 0.0158 (160+ tokens) and 0.0103 (one register).
 """
 from __future__ import annotations
 
@@ -84,15 +82,12 @@ def plants(medquad: Path, collection: str = "3_GHR_QA") -> list[str]:
     return found
 
 
-def score_draws(draws: list[tuple[list[str], list[str]]], vectors: dict[str, np.ndarray], k: int,
-                centre: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+def score_draws(draws: list[tuple[list[str], list[str]]], vectors: dict[str, np.ndarray],
+                k: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(scores, z) per draw, genuine texts first."""
     rows = []
     for genuine, plant in draws:
         matrix = np.stack([vectors[t] for t in genuine + plant])
-        if centre:
-            matrix = matrix - matrix.mean(axis=0)
-            matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         scores = neighbour_scores(matrix, matrix, list(range(len(matrix))), k)
         rows.append((scores, robust_z(scores)[0]))
     return rows
@@ -140,8 +135,8 @@ def static_encoder() -> Callable[[list[str]], np.ndarray]:
     return encoder.encode
 
 
-def encoders() -> dict[str, tuple[Callable[[list[str]], np.ndarray], Callable[[list[str]], np.ndarray], bool]]:
-    """name -> (vectors through the machine's store, fresh encoding for timing, centred)."""
+def encoders() -> dict[str, tuple[Callable[[list[str]], np.ndarray], Callable[[list[str]], np.ndarray]]]:
+    """name -> (vectors through the machine's store, fresh encoding for timing)."""
     from synth.text.encoder import load_encoder
 
     minilm = load_encoder()
@@ -149,9 +144,8 @@ def encoders() -> dict[str, tuple[Callable[[list[str]], np.ndarray], Callable[[l
     table = {}
     for limit in (256, 128, 64):
         table[f"MiniLM int8 @{limit}"] = (lambda ts, n=limit: embeddings.embed(ts, max_tokens=n),
-                                          lambda ts, n=limit: minilm.encode(ts, max_tokens=n), False)
-    table["static"] = (static, static, False)
-    table["static, centred on the run"] = (static, static, True)
+                                          lambda ts, n=limit: minilm.encode(ts, max_tokens=n))
+    table["static"] = (static, static)
     return table
 
 
@@ -161,9 +155,9 @@ def compare(draws: list, texts: list[str], genuine: int, cfg: OffTopicConfig, co
     print(f"\n{'encoder':28} {'AUC z':>7} {'loss':>7} {'best max_z':>10} {'min_cos':>7} {'genuine lost':>12} "
           f"{'plants kept':>11} {'texts/CPU-s':>11}")
     reference = None
-    for name, (embed, fresh, centre) in table.items():
+    for name, (embed, fresh) in table.items():
         vectors = dict(zip(texts, embed(texts)))
-        rows = score_draws(draws, vectors, cfg.neighbours, centre)
+        rows = score_draws(draws, vectors, cfg.neighbours)
         y = np.r_[np.ones(genuine * len(rows)), np.zeros(sum(len(z) - genuine for _, z in rows))]
         z = np.r_[np.concatenate([z[:genuine] for _, z in rows]), np.concatenate([z[genuine:] for _, z in rows])]
         auc = roc_auc_score(y, z)
@@ -192,11 +186,8 @@ def sample_ranks(corpus: Path, table: dict, cfg: OffTopicConfig) -> None:
     texts = [s.text for s in segments]
     print(f"\nsample corpus {corpus}: {len(segments)} segments of {cfg.min_words}+ words (a check: nothing "
           f"chosen on it); where the recording chatter {CHATTER[0]} #{CHATTER[1]} ranks, lowest score first")
-    for name, (embed, _, centre) in table.items():
+    for name, (embed, _) in table.items():
         matrix = embed(texts)
-        if centre:
-            matrix = matrix - matrix.mean(axis=0)
-            matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         scores = neighbour_scores(matrix, matrix, list(range(len(matrix))), cfg.neighbours)
         z = robust_z(scores)[0]
         order = list(np.argsort(scores, kind="stable"))
