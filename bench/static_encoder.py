@@ -5,7 +5,9 @@ Meant for bulk work that needs a ranking, not MiniLM's last point of AUC (off-to
 candidates, the advice prefilter), under issue 19's rule: used only where it loses <= 0.01 AUC.
 It does not pass it: on the MedQuAD dev set (bench/bench_static.py) question-answer cosine AUC,
 true pairs against another collection's questions, is 0.841 against MiniLM int8's 0.996 (another
-disease's: 0.796 against 0.981), so no stage uses it; it stays as the measured candidate.
+disease's: 0.796 against 0.981), so no stage uses it; it stays as the measured candidate. Nor
+for the off-topic ranking (bench/bench_offtopic.py): with one register it loses 0.0669 AUC, and it
+ranks the sample corpus's recording chatter 21st of 142 (MiniLM: 1st).
 Made once per machine at first use, like the int8 export, into the cache dir
 (`encoders/all-MiniLM-L6-v2-static-<hash>.npy`), following model2vec's distillation
 (Tulkens & van Dongen 2024, github.com/MinishLab/model2vec; the `model2vec[distill]` extra pins
