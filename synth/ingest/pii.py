@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import synth.ingest.names as names
 import synth.ingest.nermodel as nermodel
+from synth.text.prefilter import Alternatives
 from synth.text.stats import ENGLISH_WORDS
 
 if TYPE_CHECKING:
@@ -60,9 +61,14 @@ def presidio_version() -> str:
     return version("presidio-analyzer")
 
 
-_CANDIDATE = re.compile(r"@|\d\d\d|https?://|www\.|\.(?:com|org|net|io|co|uk)\b"
-                        rf"|\b{names.TITLE}\s+[A-Z]|[^.!?\s]\s+[A-Z][a-z]")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][a-z]+)")
+_CANDIDATE = Alternatives((  # (alternative, words it needs: synth.text.prefilter)
+    (r"@", [("@",)]), (r"\d\d\d", []), (r"https?://", [("://",)]), (r"www\.", [("www.",)]),
+    (r"\.(?:com|org|net|io|co|uk)\b", [(".com", ".org", ".net", ".io", ".co", ".uk")]),
+    (rf"\b{names.TITLE}\s+[A-Z]", [("Dr", "Mr", "Ms", "Mx", "Miss", "Prof", "Doctor")]),
+    (r"[^.!?\s]\s+[A-Z][a-z]", []),
+))
+_FIRST_WORD = re.compile(r"[A-Z][a-z]+")  # a sentence start: the text's, or after [.!?] and space
+_SENTENCE_START = re.compile(r"[.!?]\s+([A-Z][a-z]+)")
 
 
 def might_have_pii(text: str) -> bool:
@@ -73,8 +79,10 @@ def might_have_pii(text: str) -> bool:
     if _CANDIDATE.search(text):
         return True
     first_names = names.census_names()[0]
-    return any(m.group(1) in first_names and m.group(1) not in names.NOT_NAMES
-               and m.group(1).lower() not in ENGLISH_WORDS for m in _SENTENCE_START.finditer(text))
+    first = _FIRST_WORD.match(text)
+    starts = ([first.group(0)] if first else []) + _SENTENCE_START.findall(text)
+    return any(word in first_names and word not in names.NOT_NAMES and word.lower() not in ENGLISH_WORDS
+               for word in starts)
 
 
 def spacy_model() -> str | None:

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synth.ingest import flags, injection
+from synth.ingest import flags, injection, pii
 from synth.text import crisis
 from synth.text.prefilter import Alternatives, folded
 
 ROOT = Path(__file__).resolve().parents[2]
 SEARCHES = {"crisis": crisis._CRISIS, "promo": flags._PROMO, "template": injection._TEMPLATE,
-            "header": injection._HEADER, "address": injection._ADDRESS, "json": injection._JSON}
+            "header": injection._HEADER, "address": injection._ADDRESS, "json": injection._JSON,
+            "pii_candidate": pii._CANDIDATE}
 ALTERNATIVES = [(name, index) for name, search in SEARCHES.items() for index in range(len(search.alternatives))]
 
 
