@@ -13,7 +13,7 @@ Prints, in one run:
      ingest`, `synth generate` on ingested segments); cold and warm vector store.
   --split N alone: where `synth generate`'s own time goes outside ingest (bench_split).
 
-    .venv/bin/python bench/bench_generate.py [--quick]
+    .venv/bin/python bench/bench_generate.py [--quick] [--end-to-end N] [--end-to-end-only]
 """
 from __future__ import annotations
 
@@ -293,6 +293,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     parser.add_argument("--end-to-end", type=int, default=8000, metavar="N",
                         help="segments of the end-to-end run from export files (0: skip it)")
+    parser.add_argument("--end-to-end-only", action="store_true", help="only the end-to-end run (part 4)")
     parser.add_argument("--split", type=int, default=0, metavar="N",
                         help="only where synth generate's own time goes, in-process on N segments (no ingest)")
     args = parser.parse_args()
@@ -303,9 +304,10 @@ def main() -> None:
         if args.split:
             bench_split(args.split, work)
             return
-        bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)
-        bench_latency(256 if args.quick else 1920, work)
-        bench_replay(1000 if args.quick else 10_000, work)
+        if not args.end_to_end_only:
+            bench_throughput(1000 if args.quick else 3000, work, 1 if args.quick else 3)
+            bench_latency(256 if args.quick else 1920, work)
+            bench_replay(1000 if args.quick else 10_000, work)
         if args.end_to_end:
             bench_end_to_end(args.end_to_end, work)
     finally:
