@@ -157,7 +157,10 @@ def redact_pii_regex(text: str) -> tuple[str, dict[str, int]]:
     return text, {kind: n for kind, n in counts.items() if n}
 
 
-def before_redaction(text: str) -> tuple[str, bool, bool, TextProfile]:
+Before = tuple[str, bool, bool, TextProfile]  # before_redaction's answer
+
+
+def before_redaction(text: str) -> Before:
     """The text PII redaction reads: entities unescaped, artifacts stripped; and whether
     either was there, with the word statistics of the unescaped text."""
     text, had_entities = unescape_entities(text)
@@ -166,9 +169,10 @@ def before_redaction(text: str) -> tuple[str, bool, bool, TextProfile]:
     return (strip_artifacts(text) if had_artifacts else text), had_entities, had_artifacts, stats
 
 
-def clean_text(text: str) -> CleanResult:
-    """Unescape entities, strip transcript artifacts, redact PII, tidy spacing."""
-    text, had_entities, had_artifacts, stats = before_redaction(text)
+def clean_text(text: str, before: Before | None = None) -> CleanResult:
+    """Unescape entities, strip transcript artifacts, redact PII, tidy spacing (`before`:
+    before_redaction(text) when the caller has it already)."""
+    text, had_entities, had_artifacts, stats = before or before_redaction(text)
     text, redactions = redact_pii(text)
     changed = had_entities or had_artifacts or bool(redactions)
     text = tidy_spacing(text, thorough=changed)

@@ -14,7 +14,7 @@ from typing import Any
 import synth.ingest.langid as langid
 import synth.ingest.piibulk as piibulk
 from synth.experts import ExpertSet, normalise_label
-from synth.ingest.clean import CleanResult, before_redaction, clean_text
+from synth.ingest.clean import Before, CleanResult, before_redaction, clean_text
 from synth.ingest.flags import text_flags
 from synth.ingest.injection import FLAG as INJECTION
 from synth.ingest.injection import find_injection
@@ -111,6 +111,7 @@ class Extractor:
         self.labels = experts.label_map()  # normalised label -> expert
         self.min_words = min(e.min_words for e in experts.experts)
         self.max_words = max(e.max_words for e in experts.experts)
+        self._before: dict[str, Before] = {}  # raw text -> before_redaction(text), during extract_all
 
     def _get(self, record: dict[str, Any], role: str) -> tuple[bool, Any]:
         path = self.schema.roles.get(role)
@@ -119,10 +120,13 @@ class Extractor:
     def extract_all(self, records: Sequence[RawRecord]) -> list[Draft]:
         """extract() for every record, PII redaction done first for all of them at once
         (synth.ingest.piibulk: the machine's store, then a process pool or this process)."""
-        texts = [before_redaction(v)[0] for v in map(self._text_value, records) if v is not None]
-        with piibulk.redacted(texts, self.workers) as fresh:
-            self.redacted_now = fresh
-            return [self.extract(raw) for raw in records]
+        self._before = {v: before_redaction(v) for v in map(self._text_value, records) if v is not None}
+        try:
+            with piibulk.redacted([before[0] for before in self._before.values()], self.workers) as fresh:
+                self.redacted_now = fresh
+                return [self.extract(raw) for raw in records]
+        finally:
+            self._before = {}
 
     def _text_value(self, raw: RawRecord) -> str | None:
         value = self._get(raw.value, "text")[1] if isinstance(raw.value, dict) else None
@@ -195,7 +199,7 @@ class Extractor:
         self._clean(draft, value)
 
     def _clean(self, draft: Draft, value: str) -> None:
-        cleaned = clean_text(value)
+        cleaned = clean_text(value, self._before.get(value))
         draft.text, draft.redactions = cleaned.text, cleaned.redactions
         draft.word_count = cleaned.profile.words if cleaned.profile else 0
         expert = self.experts.get(draft.style) if draft.style else None
