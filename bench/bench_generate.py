@@ -190,13 +190,19 @@ def bench_replay(n: int, work: Path) -> None:
         proc.kill()
 
 
-def _cli(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+def _cli(args: list[str], env: dict[str, str]) -> tuple[float, str, float]:
+    """(wall s, stdout, CPU s of the child: user+sys, its own children included)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, str(Path(sys.executable).parent / "synth"), *args], env=env,
                           capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"synth {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return time.perf_counter() - started, done.stdout
+    return wall, done.stdout, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def bench_end_to_end(n: int, work: Path) -> None:
@@ -219,18 +225,19 @@ def bench_end_to_end(n: int, work: Path) -> None:
                     "generator.price_out_per_mtok=1.5", f"generator.prompts_dir={ROOT / 'prompts'}"]
             flags = [x for item in sets for x in ("--set", item)]
             config = str(ROOT / "configs/example.yaml")
-            whole, out = _cli(["generate", config, *flags, "--json"], env)
+            whole, out, whole_cpu = _cli(["generate", config, *flags, "--json"], env)
             window = json.loads(out)["batch_seconds"]
-            start, _ = _cli(["--help"], env)
+            start, _, start_cpu = _cli(["--help"], env)
             again = run_dir.with_name(run_dir.name + "-split")
             split = [f if f != f"run_dir={run_dir}" else f"run_dir={again}" for f in flags]
-            ingest, _ = _cli(["ingest", config, *split], env)
-            generate, _ = _cli(["generate", config, *split, "--json"], env)
+            ingest, _, ingest_cpu = _cli(["ingest", config, *split], env)
+            generate, _, generate_cpu = _cli(["generate", config, *split, "--json"], env)
             print(f"end to end, {n} segments, zero latency, {label}: synth generate (ingest first) {whole:.1f} s "
                   f"wall for a {window:.1f} s request window = {whole / max(window, 1e-9):.1f}x (target <= 2x); "
                   f"where it goes: CLI start {start:.1f} s, synth ingest {ingest:.1f} s, synth generate on "
-                  f"ingested segments {generate:.1f} s (requests {window:.1f} s + prompts, validation, writing)",
-                  flush=True)
+                  f"ingested segments {generate:.1f} s (requests {window:.1f} s + prompts, validation, writing); "
+                  f"CPU s (user+sys): whole {whole_cpu:.1f}, CLI start {start_cpu:.1f}, ingest {ingest_cpu:.1f}, "
+                  f"generate {generate_cpu:.1f}; load average {os.getloadavg()[0]:.1f}", flush=True)
     finally:
         proc.kill()
 
