@@ -17,7 +17,6 @@ from itertools import chain
 from typing import Literal
 
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 from synth.text.stats import normalised, word_hashes
 from synth.text.unionfind import UnionFind
@@ -140,6 +139,24 @@ def _lsh_threshold(threshold: float, measure: Measure) -> float:
     return max(0.2, 0.85 * threshold)
 
 
+# datasketch's optimiser's (bands, rows) for the LSH thresholds of the default configs (ingest 0.5
+# overlap; curate 0.8 Jaccard and overlap), equal false-positive and false-negative weights:
+# importing the optimiser imports scipy.integrate, ~0.9 CPU-s a run. tests/text/test_minhash.py
+# checks each against datasketch.
+_KNOWN_PARAMS = {(0.2, 64): (28, 2), (0.2, 128): (28, 2), (0.68, 64): (9, 7), (0.68, 128): (16, 8),
+                 (0.33333333333333337, 64): (21, 3), (0.33333333333333337, 128): (26, 3)}
+
+
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) datasketch's optimiser picks for an LSH threshold and num_perm."""
+    known = _KNOWN_PARAMS.get((threshold, num_perm))
+    if known is not None:
+        return known
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
 def _buckets(signatures: np.ndarray, group_keys: np.ndarray, bands: int, rows: int, seed: int):
     """Yield sorted arrays of row indices that share one LSH band (and group key)."""
     multipliers = _permutations(rows, seed + 7)[0]
@@ -176,7 +193,7 @@ def near_duplicate_clusters(texts: Sequence[str], threshold: float, num_perm: in
     signatures = minhash_signatures(texts, num_perm, seed, shingle_size)
     nonempty = np.flatnonzero(signatures[:, 0] != 0xFFFFFFFF)
     group_keys = _group_keys(groups, len(texts))[nonempty]
-    bands, rows = _optimal_param(_lsh_threshold(threshold, measure), num_perm, 0.5, 0.5)
+    bands, rows = lsh_params(_lsh_threshold(threshold, measure), num_perm)
     sets: dict[int, np.ndarray] = {}
 
     def shingles(index: int) -> np.ndarray:
