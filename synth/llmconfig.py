@@ -75,8 +75,8 @@ class EngineConfig(Section):
     address: str = ""  # "": a local Ray started by synth; "auto", "host:6379" or "ray://host:10001"
     workers: int = Field(4, ge=1, le=1024)  # HTTP workers; each sends `concurrency` calls at once
     worker_cpus: float = Field(0.25, gt=0)  # Ray CPUs reserved per worker (it mostly waits)
-    # sentence encoding (synth.text.ray_encode): at least this many new texts at once go to the cluster
-    encode_min_texts: int = Field(256, ge=1)
+    # sentence encoding and PII redaction (synth.text.ray_map): this many new texts at once go to the cluster
+    cluster_min_texts: int = Field(256, ge=1)
     # provider ray_vllm (ray.data.llm): vLLM engine kwargs, rows per batch, GPU type
     vllm_engine_kwargs: dict[str, Any] = Field(default_factory=dict)
     batch_size: int = Field(64, ge=1)

@@ -39,7 +39,7 @@ def check_command(
     "passed" is every other check passing.
     """
     from synth.judge import SafetyPolicy, check_report, config_plan, read_check_items, run_checks
-    from synth.text.embeddings import on_cluster
+    from synth.text.ray_map import on_cluster
 
     run_config = load(config, sets) if config else RunConfig()
     policy = SafetyPolicy.from_config(run_config.safety)

@@ -11,6 +11,9 @@ one per core) when a file has at least POOL_MIN of them, else in this process; t
 once and serves every file of the ingest (close_pool() ends it). Every process runs
 the same function on slices of the texts (redact_texts); spaCy's NER reads each document alone
 (ragged arrays, no padding), so the results equal the single-process path's (a test checks it).
+With `engine.kind: ray` (inside synth.text.ray_map.on_cluster), `engine.cluster_min_texts` or more
+such texts go to the cluster instead: the same slices through Ray Data map_batches (RedactBatch,
+one NER per actor; a node whose rules or model differ from the driver's stops the run).
 """
 from __future__ import annotations
 
@@ -22,11 +25,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import synth.ingest.names as names
 import synth.ingest.nermodel as nermodel
 import synth.ingest.pii as pii
 from synth.errors import SynthError
+from synth.text.ray_map import cluster_for, map_texts, node_id
+
+if TYPE_CHECKING:
+    from synth.llmconfig import EngineConfig
 
 POOL_MIN = 400  # texts to redact before a pool pays for its workers' NER load (~3 CPU-s each)
 CHUNK = 64  # texts per pool task (one nlp.pipe batch)
@@ -168,7 +176,10 @@ def redact_many(texts: Sequence[str], processes: int = 0) -> tuple[dict[str, Res
     done = {text: stored[keys[text]] for text in distinct if store and keys[text] in stored}
     todo = [text for text in distinct if text not in done]
     count = workers(processes)
-    if len(todo) >= POOL_MIN and count > 1:
+    engine = cluster_for(len(todo))  # engine.kind ray, inside ray_map.on_cluster: on the cluster
+    if engine is not None:
+        fresh = redact_on_cluster(todo, engine)
+    elif len(todo) >= POOL_MIN and count > 1:
         slices = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
         fresh = [r for part in _pool(count).imap(redact_texts, slices) for r in part]
     else:
@@ -177,6 +188,36 @@ def redact_many(texts: Sequence[str], processes: int = 0) -> tuple[dict[str, Res
     if store:
         store.put({keys[text]: result for text, result in zip(todo, fresh)})
     return done, len(todo)
+
+
+class RedactBatch:
+    """The Ray Data UDF of redact_on_cluster: the NER loaded once per actor, a batch redacted as
+    one slice of the pool is (redact_texts)."""
+
+    def __init__(self, version: str):
+        self.node = node_id()
+        if rules() != version:
+            raise SynthError(f"PII redaction on ray node {self.node} is version {rules()}, the driver's {version} "
+                             "(rules, NER model or Presidio differ): install the same synth and model on every node")
+        _warm()
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        import numpy as np
+
+        results = redact_texts([str(t) for t in batch["text"]])
+        return {"index": batch["index"], "value": np.array([json.dumps(r) for r in results]),
+                "node": np.array([self.node] * len(results))}
+
+
+def redact_on_cluster(texts: list[str], engine: EngineConfig) -> list[Result]:
+    """redact() of each text, by Ray Data map_batches on the cluster of `engine` (synth.text.ray_map):
+    the same results as the pool's, in order."""
+    import json
+
+    values = map_texts(texts, RedactBatch, {"version": rules()}, engine, batch=CHUNK, what="texts PII-redacted")
+    return [(text, counts) for text, counts in (json.loads(str(v)) for v in values)]
 
 
 @contextmanager

@@ -234,7 +234,7 @@ def run_ingest(config: RunConfig, run: RunDir, *, progress: bool = False,
 
     if not config.inputs:
         raise InputError("the config lists no inputs", file=config.source_path or "<config>")
-    from synth.text.embeddings import on_cluster
+    from synth.text.ray_map import on_cluster
 
     experts = load_experts(config.resolve(config.experts))
     with on_cluster(config.engine):  # engine.kind ray: the off-topic encoding runs on the cluster

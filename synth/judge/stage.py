@@ -38,7 +38,7 @@ from synth.judge.verdict import (
 from synth.llm import LLMEngine, LLMRequest, LLMResult, open_engine, run_batch
 from synth.records import JudgedPair, Judgment, Pair
 from synth.rundir import RunDir
-from synth.text.embeddings import on_cluster
+from synth.text.ray_map import on_cluster
 
 FAILED_RETRY_PASSES = 1  # in-run retries of judge failures (the engine already re-asks)
 

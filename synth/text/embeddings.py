@@ -8,8 +8,6 @@ and its runtime: vector caches key on it, so vectors of another runtime are neve
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -17,9 +15,9 @@ import numpy as np
 
 from synth.errors import SynthError
 from synth.hashing import content_hash
+from synth.text.ray_map import cluster_for
 
 if TYPE_CHECKING:
-    from synth.llmconfig import EngineConfig
     from synth.text.encoder import OnnxEncoder
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -81,30 +79,12 @@ def embed(texts: list[str], progress: str | None = None, max_tokens: int | None 
     return np.stack([fresh[t] if t in fresh else stored[keys[t]] for t in texts])
 
 
-_CLUSTER: list[EngineConfig] = []  # set by on_cluster(): the Ray cluster that encodes, innermost last
-
-
-@contextmanager
-def on_cluster(engine: EngineConfig) -> Iterator[None]:
-    """Inside, when `engine.kind` is ray, the texts the store lacks (`engine.encode_min_texts` or
-    more at once; fewer are not worth an actor start-up) are encoded on its Ray cluster by Ray Data
-    map_batches (synth.text.ray_encode): the same vectors as here, written to this machine's store
-    as here. With kind local, nothing changes."""
-    if engine.kind != "ray":
-        yield
-        return
-    _CLUSTER.append(engine)
-    try:
-        yield
-    finally:
-        _CLUSTER.pop()
-
-
 def _encode(texts: list[str], progress: str | None, max_tokens: int | None) -> np.ndarray:
-    if _CLUSTER and len(texts) >= _CLUSTER[-1].encode_min_texts:
+    engine = cluster_for(len(texts))  # engine.kind ray, inside ray_map.on_cluster: on the cluster
+    if engine is not None:
         from synth.text.ray_encode import encode_on_cluster
 
-        return encode_on_cluster(texts, max_tokens, _CLUSTER[-1])
+        return encode_on_cluster(texts, max_tokens, engine)
     if progress is None or len(texts) < PROGRESS_MIN_TEXTS:
         return _encoder().encode(texts, max_tokens=max_tokens)
     from rich.console import Console
