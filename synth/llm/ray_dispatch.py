@@ -45,8 +45,11 @@ RAY_ERROR = "ray_error"  # any other Ray error on a call (task error, object los
 def connect_ray(engine: EngineConfig) -> bool:
     """Join the configured cluster, or start a local Ray (kept for the process: the next stage
     reuses it; Ray stops it at exit). True when this call connected."""
-    import ray
-
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("engine.kind ray needs Ray on this machine: pip install -e '.[ray]'",
+                          key="engine.kind") from None
     if ray.is_initialized():
         return False
     options: dict[str, Any] = {"log_to_driver": False, "address": engine.address or "local"}
@@ -99,9 +102,9 @@ def release_workers(workers: Workers) -> None:
 
 
 def _start(llm: LLMConfig, engine: EngineConfig) -> Workers:
+    connect_ray(engine)  # first: it names the missing extra
     import ray
 
-    connect_ray(engine)
     actor = ray.remote(HttpWorker).options(
         num_cpus=engine.worker_cpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
         max_concurrency=llm.concurrency + 4, scheduling_strategy="SPREAD")

@@ -54,11 +54,11 @@ def map_texts(texts: list[str], udf: type, kwargs: dict[str, Any], engine: Engin
     """`udf`'s value of each text, in order: `udf(**kwargs)` once per actor, called with numpy
     batches of `batch` rows ({"index", "text"}) and answering {"index", "value", "node"}. Says on
     stderr how many nodes did `what` ("texts encoded")."""
-    import ray
-
     from synth.llm.ray_dispatch import connect_ray
 
-    connect_ray(engine)
+    connect_ray(engine)  # first: it names the missing extra
+    import ray
+
     data_log = logging.getLogger("ray.data")
     level, context = data_log.level, ray.data.DataContext.get_current()
     saved = context.enable_progress_bars, context.wait_for_min_actors_s

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from ray_runs import records, two_node_cluster
 
-from synth.errors import SynthError
+from synth.errors import ConfigError, SynthError
 from synth.llmconfig import EngineConfig
 from synth.text import embeddings, ray_encode, ray_map
 from synth.text.encoder import cache_dir
@@ -82,6 +82,13 @@ def test_a_worker_that_cannot_do_the_work_stops_the_run_in_one_line() -> None:
             ray.shutdown()
     message = str(caught.value)
     assert "runs on CPUExecutionProvider, the driver's on CUDAExecutionProvider" in message and "\n" not in message
+
+
+def test_without_ray_installed_the_cluster_is_a_config_error(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    with pytest.raises(ConfigError, match=r"engine.kind.*pip install -e '\.\[ray\]'"):
+        ray_map.map_texts(["Rest first."], ray_encode.EncodeBatch, {}, EngineConfig(kind="ray"), batch=64,
+                          what="texts encoded")
 
 
 def _vectors(path: Path) -> dict[str, bytes]:
