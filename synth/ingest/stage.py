@@ -62,7 +62,10 @@ def ingest_paths(paths: Sequence[str], experts: ExpertSet, field_map: Mapping[st
     redacted = sum(report.redacted_now for report in result.files)
     result.notes.append(f"PII: {redacted} distinct texts redacted now (the rest from the machine's redaction store "
                         "or with nothing to redact)")
-    _decide(drafts, cfg, result, progress)
+    try:
+        _decide(drafts, cfg, result, progress)
+    finally:
+        piibulk.close_pool()  # the quarantine excerpts' redaction may have started one again
     return result
 
 

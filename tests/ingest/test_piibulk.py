@@ -79,3 +79,25 @@ def test_the_store_is_capped(tmp_path: Path) -> None:
 ])
 def test_the_prefilter(text: str, candidate: bool) -> None:
     assert pii.might_have_pii(text) is candidate
+
+
+def test_quarantine_excerpts_are_redacted_in_the_pool_and_the_pool_is_closed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from synth.config import IngestConfig
+    from synth.experts import load_experts
+    from synth.ingest.stage import ingest_paths
+
+    monkeypatch.setenv("SYNTH_REDACTION_STORE_MB", "0")
+    monkeypatch.setattr(piibulk, "POOL_MIN", 1)
+    body = "When you grow up keeping the peace, saying no feels dangerous and you learn to read the room."
+    segments = [{"text": f"{body} Write to dana.whitfield{i}@example.com any time.", "confidence": 0.1}
+                for i in range(3)]
+    path = tmp_path / "low.json"
+    path.write_text(json.dumps({"style": "therapeutic", "segments": segments}), encoding="utf-8")
+    experts = load_experts(Path(__file__).resolve().parents[2] / "configs" / "experts.yaml")
+    result = ingest_paths([str(path)], experts, ingest_cfg=IngestConfig(workers=2))
+    assert piibulk._POOLS == {}
+    assert len(result.quarantined) == 3 and not result.segments
+    assert all("[EMAIL]" in (q.raw or "") and "dana.whitfield" not in (q.raw or "") for q in result.quarantined)
