@@ -5,8 +5,9 @@ and in this one, cold and with the machine's vector store warm.
     .venv/bin/python bench/bench_quickstart_same.py /tmp/base
 
 Runs `synth run configs/example.yaml --until export` (offline generator and judge) three times,
-each into its own run dir: in BASE (its own code, this venv), then here twice on one fresh
-vector store (cold, rerun). Prints per run: accepted pairs, curated train/val/excluded counts,
+each into its own run dir: in BASE (its own code, this venv, its own empty machine stores),
+then here twice on one other set of empty stores (cold, rerun). Prints per run: accepted
+pairs, curated train/val/excluded counts,
 a hash of each (segment, expert, question and answer of each pair), a hash of the packed
 files' sizes and of the manifest's packed counts, and the texts each stage encoded; then
 whether all three agree.
@@ -18,12 +19,14 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def digest(value: object) -> str:
@@ -68,16 +71,25 @@ def _walk(value: object, key: str = ""):
         yield key, value
 
 
+def fresh_env(cache: Path) -> dict[str, str]:
+    """An environment whose machine stores (vectors, screens, redactions) start empty: its own
+    SYNTH_CACHE_DIR holding only a copy of the exported encoders (not made again)."""
+    from synth.text.encoder import cache_dir
+
+    shutil.copytree(cache_dir() / "encoders", cache / "encoders")
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "SYNTH_CACHE_DIR": str(cache),
+            "SYNTH_VECTOR_STORE": str(cache / "vectors.sqlite")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", type=Path, help="another checkout of synth (a git worktree)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="quickstart_same_") as tmp:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-               "SYNTH_VECTOR_STORE": str(Path(tmp) / "vectors.sqlite")}
-        results = {"base": run(args.base.resolve(), Path(tmp) / "base", env),
-                   "this, cold": run(ROOT, Path(tmp) / "cold", env),
-                   "this, rerun": run(ROOT, Path(tmp) / "rerun", env)}
+        results = {"base": run(args.base.resolve(), Path(tmp) / "base", fresh_env(Path(tmp) / "cache-base"))}
+        env = fresh_env(Path(tmp) / "cache-this")  # cold, then the rerun on the same stores
+        results["this, cold"] = run(ROOT, Path(tmp) / "cold", env)
+        results["this, rerun"] = run(ROOT, Path(tmp) / "rerun", env)
     for name, result in results.items():
         print(f"{name:12} {result}")
     same = len({json.dumps({k: v for k, v in r.items() if k != "encoded"}) for r in results.values()}) == 1
