@@ -3,7 +3,8 @@
 Plots: word (and, with a tokenizer, token) length histograms per style, confidence per
 style and per file, flag counts, quarantine reasons. The off-topic section says which method
 ran and, for the corpus score, its figures and the lowest-scoring segments. Per file: the inferred schema (field,
-type, presence %, example), the role each field plays and the detected confidence scale.
+type, presence %, example: personal data redacted, in every report), the role each field plays and the detected
+confidence scale.
 """
 from __future__ import annotations
 
@@ -123,7 +124,15 @@ def _off_topic_section(report: OffTopicReport) -> Section:
     return Section("Off-topic", blocks)
 
 
+def _redacted(report: FileReport) -> FileReport:
+    """The report with its schema's examples redacted (inside piibulk.redacted of their sources)."""
+    if report.schema_ is None:
+        return report
+    return report.model_copy(update={"schema_": report.schema_.redacted(lambda text: redact_pii(text)[0])})
+
+
 def _file_section(report: FileReport) -> Section:
+    """One file's section (`report` redacted: _redacted)."""
     schema = report.schema_
     counts = f"{report.records} records: {report.usable} usable, {report.quarantined} quarantined."
     blocks: list[Any] = [f"{report.format}; {counts}"]
@@ -134,10 +143,10 @@ def _file_section(report: FileReport) -> Section:
     blocks.append(Table(["role", "field", "from"], [[role, path, "field_map" if role in schema.mapped else "inferred"]
                                                    for role, path in schema.roles.items()]))
     blocks.append(Table(["field", "type", "presence %", "example"],
-                        [[s.field, s.type, s.presence, redact_pii(s.example)[0]] for s in schema.fields]))
+                        [[s.field, s.type, s.presence, s.example] for s in schema.fields]))
     if schema.file_fields:
         blocks.append("File-level fields (apply to every record that lacks them):")
-        blocks.append(Table(["field", "type", "example"], [[s.field, s.type, redact_pii(s.example)[0]]
+        blocks.append(Table(["field", "type", "example"], [[s.field, s.type, s.example]
                                                            for s in schema.file_fields]))
     return Section(Path(report.path).name, blocks, level=3)
 
@@ -165,11 +174,12 @@ def write_audit(result: IngestResult, out_dir: str | Path, *, experts: ExpertSet
                  Section("Confidence", _image(plots, "confidence_by_style", "Confidence per style")
                          + _image(plots, "confidence_by_file", "Confidence per file")),
                  Section("Files", [f"{len(result.files)} file(s)."])]
-    examples = [s.example for f in result.files if f.schema_ for s in (*f.schema_.fields, *f.schema_.file_fields)]
+    examples = [text for f in result.files if f.schema_ for text in f.schema_.redaction_sources()]
     with piibulk.redacted(examples):  # a rerun: from the store
-        sections += [_file_section(report) for report in result.files]
+        reports = [_redacted(report) for report in result.files]
+    sections += [_file_section(report) for report in reports]
     atomic_write_text(out / "audit.md", to_markdown("Segment audit", sections))
     atomic_write_text(out / "audit.html", to_html("Segment audit", sections))
-    details = {**summary, "file_reports": [f.model_dump(mode="json", by_alias=True) for f in result.files]}
+    details = {**summary, "file_reports": [f.model_dump(mode="json", by_alias=True) for f in reports]}
     atomic_write_text(out / "audit.json", json.dumps(details, indent=2, ensure_ascii=False))
     return summary

@@ -7,14 +7,15 @@ unknown_style) with the field it concerns. Corpus flags and the final decision c
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import synth.ingest.langid as langid
 import synth.ingest.piibulk as piibulk
 from synth.experts import ExpertSet, normalise_label
-from synth.ingest.clean import Before, CleanResult, before_redaction, clean_text
+from synth.ingest.clean import Before, CleanResult, before_redaction, clean_text, redact_pii
 from synth.ingest.flags import text_flags
 from synth.ingest.injection import FLAG as INJECTION
 from synth.ingest.injection import find_injection
@@ -24,6 +25,10 @@ from synth.ingest.schema import FileSchema, json_type, lookup
 from synth.text.stats import profile
 
 EXCERPT_CHARS = 500
+EXCERPT_MARGIN = 100  # characters past an excerpt's cut that its redaction reads
+BUDGET = 4  # an excerpt redacts the record's first BUDGET * EXCERPT_CHARS characters of keys and values
+PHONE_DIGITS = 9  # a number with this many digits may be a phone number: it is redacted as text
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -70,11 +75,69 @@ def non_english_message(cleaned: CleanResult) -> str:
             f"({stats.english / max(stats.words, 1):.0%} < 15%; lingua is not installed)")
 
 
-def excerpt_text(value: Any, limit: int = EXCERPT_CHARS) -> str:
-    """A bounded JSON excerpt of a raw record (undecodable bytes escaped); the caller redacts it
-    (synth.ingest.stage: every quarantined record's at once, through the redaction store)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+def _escaped(text: str) -> str:
+    """Undecodable bytes (lone surrogates) as backslash escapes: what JSON, SQLite and the NER can take."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(text) else text
+
+
+def _bounded(text: str, limit: int, whole_up_to: int) -> str:
+    """The part of one string value that excerpt_text redacts: all of it up to `whole_up_to`
+    characters (the redaction store has the texts ingest redacted), else the first
+    limit + EXCERPT_MARGIN (a name or address the excerpt's cut splits is still read whole)."""
+    return _escaped(text if len(text) <= whole_up_to else text[:limit + EXCERPT_MARGIN])
+
+
+def _walk(value: Any, string: Callable[[str], str], budget: list[int]) -> Any:
+    """`value` with `string` applied to every key and string value (and to every number of
+    PHONE_DIGITS or more digits, kept a number unless `string` changes it), in dump order;
+    members past `budget` characters (those no excerpt can show) are left out."""
+    if isinstance(value, str):
+        budget[0] -= len(value)
+        return string(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        digits = str(value)
+        budget[0] -= len(digits)
+        if sum(c.isdigit() for c in digits) < PHONE_DIGITS:
+            return value
+        changed = string(digits)
+        return value if changed == digits else changed
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if budget[0] <= 0:
+                break
+            name = string(str(key))
+            out[name if name not in out else f"{name} ({len(out)})"] = _walk(item, string, budget)
+        return out
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            if budget[0] <= 0:
+                break
+            items.append(_walk(item, string, budget))
+        return items
+    budget[0] -= len(str(value))
+    return value
+
+
+def excerpt_strings(value: Any, whole_up_to: int, limit: int = EXCERPT_CHARS) -> list[str]:
+    """The strings excerpt_text(value) redacts: redact them in one batch first (piibulk.redacted)."""
+    found: list[str] = []
+    _walk(value, lambda text: found.append(_bounded(text, limit, whole_up_to)) or text, [limit * BUDGET])
+    return found
+
+
+def excerpt_text(value: Any, whole_up_to: int, limit: int = EXCERPT_CHARS) -> str:
+    """A bounded JSON excerpt of a raw record, its personal data redacted value by value (keys
+    too; a string, such as a line that did not parse, as one value), undecodable bytes escaped.
+    Call it inside piibulk.redacted(excerpt_strings(...)) of every excerpt (synth.ingest.stage):
+    one batch through the redaction store, where the record's text values are already."""
+    def redact(text: str) -> str:
+        return redact_pii(_bounded(text, limit, whole_up_to))[0]
+
+    if isinstance(value, str):
+        return redact(value)[:limit]
+    return json.dumps(_walk(value, redact, [limit * BUDGET]), ensure_ascii=False, default=str)[:limit]
 
 
 def _scalar(value: Any) -> str | None:
@@ -87,7 +150,7 @@ def _scalar(value: Any) -> str | None:
 def _undecodable_field(value: Any, path: str = "") -> str | None:
     """Dotted path of the first string holding bytes that were not valid UTF-8."""
     if isinstance(value, str):
-        return (path or "(value)") if any("\udc80" <= c <= "\udcff" for c in value) else None
+        return (path or "(value)") if _SURROGATE.search(value) else None
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -130,7 +193,9 @@ class Extractor:
 
     def _text_value(self, raw: RawRecord) -> str | None:
         value = self._get(raw.value, "text")[1] if isinstance(raw.value, dict) else None
-        return value if isinstance(value, str) and value.strip() and len(value) <= self.max_text_chars else None
+        if not isinstance(value, str) or not value.strip() or len(value) > self.max_text_chars:
+            return None
+        return None if _SURROGATE.search(value) else value  # quarantined as invalid_utf8, never redacted
 
     def extract(self, raw: RawRecord) -> Draft:
         draft = Draft(self.loaded.path, raw.index, raw.line, raw.value)

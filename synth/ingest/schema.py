@@ -10,10 +10,10 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from synth.errors import ConfigError
 
@@ -21,6 +21,8 @@ ROLES = ("text", "style", "confidence", "source_id", "title", "start", "end", "t
 ROLE_ALIASES = {"source": "source_id", "video_id": "source_id", "source_title": "title",
                 "segment_id": "id", "raw_id": "id", "label": "style", "time": "timestamp"}
 RECORDS_KEY = "records"  # field_map key naming the list of records inside a JSON object
+EXAMPLE_CHARS = 60  # an example's length in the reports
+EXAMPLE_MARGIN = 100  # characters past the cut that the example's redaction reads
 
 _NAMES: dict[str, tuple[str, ...]] = {
     "text": ("text", "segmenttext", "transcript", "content", "body", "utterance", "caption",
@@ -47,7 +49,15 @@ class FieldStats(BaseModel):
     field: str
     type: str  # most common JSON type, e.g. "string", "number", "string|number"
     presence: float  # % of records where the field is present and not null
-    example: str
+    example: str  # the value's start, personal data NOT redacted: reports show redacted()'s
+    _source: str = PrivateAttr("")  # the value up to EXAMPLE_CHARS + EXAMPLE_MARGIN: what redaction reads
+
+    def redaction_source(self) -> str:
+        return self._source or self.example
+
+    def redacted(self, redact: Callable[[str], str]) -> FieldStats:
+        """A copy whose example is cut from the redacted source (a name the cut splits is still found)."""
+        return self.model_copy(update={"example": _cut(redact(self.redaction_source()))})
 
 
 class FileSchema(BaseModel):
@@ -57,6 +67,15 @@ class FileSchema(BaseModel):
     mapped: list[str] = Field(default_factory=list)  # roles that came from field_map
     confidence_scale: Literal["unit", "percent", "missing"] = "missing"
     warnings: list[str] = Field(default_factory=list)
+
+    def redaction_sources(self) -> list[str]:
+        """What redacted() redacts: batch them first (piibulk.redacted)."""
+        return [s.redaction_source() for s in (*self.fields, *self.file_fields)]
+
+    def redacted(self, redact: Callable[[str], str]) -> FileSchema:
+        """A copy whose examples have their personal data redacted, for the reports."""
+        return self.model_copy(update={"fields": [s.redacted(redact) for s in self.fields],
+                                       "file_fields": [s.redacted(redact) for s in self.file_fields]})
 
 
 def normalise_field_map(field_map: Mapping[str, str] | None, where: str = "field_map") -> dict[str, str]:
@@ -122,17 +141,26 @@ def field_stats(records: Sequence[Mapping[str, Any]], sample: int = 2000) -> lis
             types.setdefault(path, Counter())[json_type(value)] += 1
             if value is not None:
                 present[path] += 1
-                examples.setdefault(path, _example(value))
+                examples.setdefault(path, _example_source(value))
     total = max(len(rows), 1)
-    return [FieldStats(field=path, type="|".join(t for t, _ in counter.most_common() if t != "null") or "null",
-                       presence=round(100 * present[path] / total, 1), example=examples.get(path, ""))
-            for path, counter in types.items()]
+    stats = []
+    for path, counter in types.items():
+        source = examples.get(path, "")
+        stats.append(FieldStats(field=path, type="|".join(t for t, _ in counter.most_common() if t != "null")
+                                or "null", presence=round(100 * present[path] / total, 1), example=_cut(source)))
+        stats[-1]._source = source
+    return stats
 
 
-def _example(value: Any, limit: int = 60) -> str:
+def _example_source(value: Any) -> str:
+    """The start of a value as text (undecodable bytes escaped), long enough to redact."""
     text = value if isinstance(value, str) else repr(value)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")  # undecodable bytes escaped
+    text = text[:EXAMPLE_CHARS + EXAMPLE_MARGIN]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1] + "…"
 
 
 def _leaf_key(path: str) -> str:

@@ -21,8 +21,7 @@ from synth.experts import ExpertSet, load_experts
 from synth.files import write_jsonl
 from synth.ingest.audit import write_audit
 from synth.ingest.base import FileReport, IngestResult, RecordStat
-from synth.ingest.clean import redact_pii
-from synth.ingest.extract import Draft, Extractor, excerpt_text
+from synth.ingest.extract import Draft, Extractor, excerpt_strings, excerpt_text
 from synth.ingest.flags import duplicate_id_keepers, duplicate_keepers
 from synth.ingest.readers import LoadedFile, Unreadable, discover, load_file
 from synth.ingest.schema import RECORDS_KEY, build_schema, normalise_field_map
@@ -171,18 +170,20 @@ def _decide(drafts: list[Draft], cfg: IngestConfig, result: IngestResult, progre
     per_file = {report.path: report for report in result.files}
     used_ids: set[str] = set()
     reasons = [_quarantine_reason(draft, cfg) for draft in drafts]
-    raws = [excerpt_text(draft.raw) if reason and draft.raw is not None else None
-            for draft, (reason, _) in zip(drafts, reasons)]
-    with piibulk.redacted([raw for raw in raws if raw], cfg.workers):  # a rerun: from the store
+    excerpted = [bool(reason) and draft.raw is not None for draft, (reason, _) in zip(drafts, reasons)]
+    values = [text for draft, keep in zip(drafts, excerpted) if keep
+              for text in excerpt_strings(draft.raw, cfg.max_text_chars)]
+    with piibulk.redacted(values, cfg.workers):  # value by value: the texts are in the store already
         for index in _track(range(len(drafts)), "flagging", progress):
-            draft, (reason, message), raw = drafts[index], reasons[index], raws[index]
+            draft, (reason, message) = drafts[index], reasons[index]
+            raw = excerpt_text(draft.raw, cfg.max_text_chars) if excerpted[index] else None
             report = per_file[draft.source_file]
             if reason:
                 report.quarantined += 1
                 result.quarantined.append(QuarantinedRecord(
                     source_file=draft.source_file, record_index=draft.record_index, line=draft.line,
                     reason=reason, field=draft.field_path, message=message or _flag_message(reason, draft, drafts),
-                    raw=redact_pii(raw)[0] if raw is not None else None, flags=draft.flags, style=draft.style))
+                    raw=raw, flags=draft.flags, style=draft.style))
             else:
                 report.usable += 1
                 result.segments.append(_segment(draft, used_ids))
