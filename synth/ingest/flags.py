@@ -27,9 +27,6 @@ from synth.text.minhash import exact_duplicate_clusters, near_duplicate_clusters
 from synth.text.prefilter import Alternatives
 from synth.text.stats import TextProfile, profile
 
-_PROMO_CUES = ("descri", "subscrib", "sponsor", "promo", "discount", "coupon", "code", "patreon",
-               "member", "merch", "bell", "like and share", "course", "program", "masterclass",
-               "workshop", "coaching", "book", "app")
 _PROMO = Alternatives((  # (alternative, words it needs: synth.text.prefilter)
     (r"link (?:is )?in (?:the|my) (?:description|bio)", [("link ",), ("description", "bio")]),
     (r"description below", [("description below",)]),
@@ -49,8 +46,6 @@ _PROMO = Alternatives((  # (alternative, words it needs: synth.text.prefilter)
      [("my ", "our "), ("course", "program", "masterclass", "workshop", "membership", "book", "app", "coaching"),
       ("open", "enrol", "sign up", "join", "buy", "available", "launch")]),
 ), re.IGNORECASE)
-def _any_cue(text: str, cues: Sequence[str]) -> bool:
-    return any(map(text.casefold().__contains__, cues))
 
 
 def is_non_english(stats: TextProfile, text: str | None = None) -> bool:
@@ -62,7 +57,7 @@ def is_non_english(stats: TextProfile, text: str | None = None) -> bool:
 
 
 def is_promo(text: str) -> bool:
-    return _any_cue(text, _PROMO_CUES) and bool(_PROMO.search(text))
+    return bool(_PROMO.search(text))  # each alternative only when its words are there
 
 
 def is_crisis(text: str) -> bool:

@@ -66,6 +66,8 @@ def test_promo() -> None:
     assert is_promo("This video is sponsored by a meditation app.")
     assert is_promo("Please subscribe and hit the bell.")
     assert not is_promo("Of course that hurts. Of course you learned to hide. That course of events made sense.")
+    # the pattern's own words decide, not a shorter cue list ("bio" was missing from one)
+    assert is_promo("Check the link in my bio for the rest.")
 
 
 def test_off_topic() -> None:
@@ -95,6 +97,9 @@ def test_crisis_content() -> None:
     assert is_crisis("If you're having thoughts of suicide, please call a crisis line.")
     assert is_crisis("Some people start hurting themselves to cope.")
     assert not is_crisis("Your parent was hurt themselves, long before you were born.")
+    # a line break or two spaces inside the words still mention it (a cue list once missed these)
+    assert is_crisis("I do not want to be\nhere anymore.")
+    assert is_crisis("I do not want to be  here anymore.")
 
 
 # ------------------------------------------------------------------ corpus flags through ingest
