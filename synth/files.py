@@ -1,11 +1,14 @@
 """File IO shared by every stage: YAML (strict, one-line errors), JSONL (atomic whole-file writes,
-crash-safe appends, reads that name file, line and field), SQLite stores (a broken file is named)."""
+crash-safe appends, reads that name file, line and field), SQLite stores (a broken file is named),
+an exclusive lock between processes."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -64,6 +67,16 @@ def connect_sqlite(path: Path, *, read_only: bool = False,
         raise InputError(f"not a usable SQLite database ({exc}); move it aside to start this store "
                          "afresh", file=str(path)) from None
     return db
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `.<name>.lock` beside `path` (other processes wait on it), e.g.
+    so that one of many processes builds a cached file while the others wait and then read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(f".{path.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

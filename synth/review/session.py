@@ -9,7 +9,6 @@ synth.review.server serves the page.
 """
 from __future__ import annotations
 
-import fcntl
 import random
 import threading
 from collections import defaultdict
@@ -22,7 +21,7 @@ from pydantic import BaseModel
 
 from synth.config import RunConfig
 from synth.errors import InputError
-from synth.files import read_jsonl, write_jsonl
+from synth.files import exclusive_lock, read_jsonl, write_jsonl
 from synth.records import JudgedPair, ReviewDecision
 from synth.rundir import RunDir
 
@@ -82,9 +81,7 @@ class DecisionStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, self.path.with_name(f".{self.path.name}.lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with self._lock, exclusive_lock(self.path):
             yield
 
     def save(self, decisions: list[ReviewDecision]) -> None:

@@ -180,11 +180,17 @@ class OnnxEncoder:
 
 
 def load_encoder() -> OnnxEncoder:
-    """The cached int8 encoder, exported first when this machine has none yet."""
+    """The cached int8 encoder, exported first when this machine has none yet: by one process,
+    under a lock (many Ray actors on a fresh node, or processes sharing a cache, wait for it
+    rather than each exporting: ~13 CPU-s and ~1 GB each)."""
+    from synth.files import exclusive_lock
+
     source, path = model_dir(), onnx_path()
     if not path.exists():
         try:
-            export_int8(source, path)
+            with exclusive_lock(path):
+                if not path.exists():  # another process may have made it while this one waited
+                    export_int8(source, path)
         except OSError as exc:
             raise SynthError(f"cannot write the exported sentence encoder to {path.parent}: {exc} "
                              "(set SYNTH_CACHE_DIR to a writable folder)") from None

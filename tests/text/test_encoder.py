@@ -66,3 +66,28 @@ def test_a_damaged_export_names_the_file_and_the_fix(tmp_path, monkeypatch) -> N
     with pytest.raises(SynthError, match="delete it") as caught:
         encoder.load_encoder()
     assert str(damaged) in str(caught.value)
+
+
+def test_an_export_made_while_waiting_for_the_lock_is_not_made_again(tmp_path, monkeypatch) -> None:
+    """Many processes (Ray actors on a fresh node) load the encoder at once: one exports, under a
+    lock between processes; the others wait and load its file."""
+    import shutil
+    import threading
+
+    from synth.files import exclusive_lock
+
+    made = encoder.onnx_path()  # this machine's export (the embed extra's tests made it)
+    encoder.load_encoder()
+    monkeypatch.setenv("SYNTH_CACHE_DIR", str(tmp_path))
+    target = encoder.onnx_path()
+    exports: list[object] = []
+    monkeypatch.setattr(encoder, "export_int8", lambda source, path: exports.append(path))
+    loaded: list[object] = []
+    with exclusive_lock(target):  # another process is exporting
+        waiter = threading.Thread(target=lambda: loaded.append(encoder.load_encoder()))
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive() and not loaded  # it waits for the lock
+        shutil.copy(made, target)  # the other process's export lands
+    waiter.join(60)
+    assert exports == [] and len(loaded) == 1
