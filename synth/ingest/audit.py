@@ -175,8 +175,11 @@ def write_audit(result: IngestResult, out_dir: str | Path, *, experts: ExpertSet
                          + _image(plots, "confidence_by_file", "Confidence per file")),
                  Section("Files", [f"{len(result.files)} file(s)."])]
     examples = [text for f in result.files if f.schema_ for text in f.schema_.redaction_sources()]
-    with piibulk.redacted(examples):  # a rerun: from the store
-        reports = [_redacted(report) for report in result.files]
+    try:
+        with piibulk.redacted(examples):  # a rerun: from the store
+            reports = [_redacted(report) for report in result.files]
+    finally:
+        piibulk.close_pool()  # many examples may have started one: not left running through the later stages
     sections += [_file_section(report) for report in reports]
     atomic_write_text(out / "audit.md", to_markdown("Segment audit", sections))
     atomic_write_text(out / "audit.html", to_html("Segment audit", sections))

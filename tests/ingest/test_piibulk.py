@@ -101,3 +101,28 @@ def test_quarantine_excerpts_are_redacted_in_the_pool_and_the_pool_is_closed(
     assert piibulk._POOLS == {}
     assert len(result.quarantined) == 3 and not result.segments
     assert all("[EMAIL]" in (q.raw or "") and "dana.whitfield" not in (q.raw or "") for q in result.quarantined)
+
+
+def test_the_audit_closes_the_pool_its_examples_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit redacts the schema examples in one batch; a pool started for them is closed,
+    not left running through the later stages of `synth run`."""
+    import json
+
+    from synth.experts import load_experts
+    from synth.ingest.audit import write_audit
+    from synth.ingest.stage import ingest_paths
+
+    monkeypatch.setenv("SYNTH_REDACTION_STORE_MB", "0")
+    body = "When you grow up keeping the peace, saying no feels dangerous and you learn to read the room."
+    path = tmp_path / "talk.json"
+    path.write_text(json.dumps({"style": "therapeutic", "segments": [
+        {"text": f"Write to dana.whitfield@example.com any time. {body}", "confidence": 0.9}]}), encoding="utf-8")
+    experts = load_experts(Path(__file__).resolve().parents[2] / "configs" / "experts.yaml")
+    result = ingest_paths([str(path)], experts)
+    monkeypatch.setattr(piibulk, "POOL_MIN", 1)
+    started: list[int] = []
+    real_pool = piibulk._pool
+    monkeypatch.setattr(piibulk, "_pool", lambda processes: started.append(processes) or real_pool(processes))
+    write_audit(result, tmp_path / "audit", experts=experts)
+    assert started and piibulk._POOLS == {}
+    assert "dana.whitfield" not in (tmp_path / "audit" / "audit.json").read_text(encoding="utf-8")
