@@ -31,7 +31,7 @@ from synth.llm.breaker import REPLICA_FAULTS
 from synth.llm.budget import BudgetGate, Reservation, usage_tokens
 from synth.llm.prices import Prices, resolve_prices
 from synth.llm.record import Tally, fatal_message, item_result, log_call
-from synth.llm.replies import Reply, reask_growth, reask_messages, validate_reply
+from synth.llm.replies import Reply, next_messages, reask_growth, validate_reply
 from synth.llm.retry import CallFault, RetryPolicy
 from synth.llm.sender import Sender, Sent
 from synth.llm.services import LLMServices
@@ -192,7 +192,7 @@ class LLMEngine:
                 return self._result(request, key, tally, "ok", value=value)
             if fault.reason == "refusal":
                 break
-            messages, avoid = reask_messages(messages, reply, fault), None
+            messages, avoid = next_messages(request.messages, messages, reply, fault), None
         return self._result(request, key, tally, "failed", reason=fault.reason, error=fault.message)
 
     async def _attempt(self, request: LLMRequest, messages: list[dict[str, str]],

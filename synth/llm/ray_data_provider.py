@@ -37,7 +37,7 @@ from synth.llm.budget import FREE, Reservation
 from synth.llm.engine import LLMEngine
 from synth.llm.ray_data_rows import RayDataRows, RowRunner, reply_of, sampling_params, stream_rows
 from synth.llm.record import Tally
-from synth.llm.replies import reask_messages, validate_reply
+from synth.llm.replies import next_messages, validate_reply
 from synth.llm.retry import CallFault
 from synth.llm.services import LLMServices
 from synth.llm.tokens import byte_bound
@@ -211,5 +211,5 @@ class RayDataEngine(LLMEngine):
         if fault.reason == "refusal":  # not re-asked, as with the HTTP providers
             return self._result(item.request, item.key, item.tally, "failed", reason=fault.reason,
                                 error=fault.message)
-        item.messages = reask_messages(item.messages, reply, fault)
+        item.messages = next_messages(item.request.messages, item.messages, reply, fault)
         return True

@@ -94,6 +94,18 @@ def reask_growth(max_tokens: int) -> int:
     return max_tokens + ERROR_BYTES + byte_bound(added) - PER_REQUEST
 
 
+def next_messages(original: list[dict[str, str]], sent: list[dict[str, str]], reply: Reply,
+                  fault: CallFault) -> list[dict[str, str]]:
+    """The next attempt's messages after an answer that failed validation: a fresh ask's bad
+    answer is re-asked with what was wrong (`reask_messages`); a re-ask answered badly again is
+    followed by a fresh ask (`original`; each attempt sends its own seed). So the history holds
+    at most one bad answer: a small model shown its own answer copies it (SmolLM2-135M sent the
+    same repeated question back on three re-asks in a row, tests/llm/test_llm_books.py)."""
+    if len(sent) > len(original):
+        return list(original)
+    return reask_messages(sent, reply, fault)
+
+
 def reask_messages(messages: list[dict[str, str]], reply: Reply, fault: CallFault) -> list[dict[str, str]]:
     """The next round's messages: the bad answer plus what was wrong (instructor's re-ask)."""
     message = ChatCompletionMessage.model_construct(role="assistant", content=reply.content or "",

@@ -43,6 +43,35 @@ async def test_a_reask_sends_a_new_seed_and_can_change_the_answer(tmp_path, fake
         "items": 1, "first_invalid": 1, "fixed_by_reask": 1, "same_seed_reasks": 0}
 
 
+async def test_a_failed_reask_is_followed_by_a_fresh_ask(tmp_path, fake_llm):
+    """A model that copies its own bad answer once shown it (SmolLM2-135M on llama.cpp sent the
+    same repeated question back on three re-asks in a row): the history holds at most one bad
+    answer, so every other attempt is a fresh ask with its own seed, which a sampler can fix."""
+    first = seeded(0).messages
+
+    def answer(body):  # shown its own answer, it copies it; the first seed's answer is bad
+        copies = len(body["messages"]) > len(first)
+        return {"text": "same", "n": 9} if copies or body["seed"] == 1234 else {"text": "new", "n": 2}
+
+    fake_llm.answer = answer
+    async with engine_for(tmp_path, llm_config(fake_llm.url, max_retries=3)) as engine:
+        result = await engine.call(seeded(0), Answer)
+    sizes = [len(body["messages"]) for body in fake_llm.requests]
+    n = len(first)
+    assert sizes == [n, n + 2, n] and result.status == "ok" and result.value.text == "new"
+    assert len({body["seed"] for body in fake_llm.requests}) == 3  # each attempt its own seed
+    assert read_reask_outcomes(tmp_path / "calls.sqlite")["fixed_by_reask"] == 1
+
+
+async def test_reasks_and_fresh_asks_alternate_until_the_retries_run_out(tmp_path, fake_llm):
+    fake_llm.answer = lambda body: {"text": "bad", "n": 9}
+    async with engine_for(tmp_path, llm_config(fake_llm.url, max_retries=4)) as engine:
+        result = await engine.call(seeded(0), Answer)
+    n = len(seeded(0).messages)
+    assert [len(body["messages"]) for body in fake_llm.requests] == [n, n + 2, n, n + 2, n]
+    assert result.status == "failed" and result.attempts == 5
+
+
 def test_reask_seeds_are_reproducible_and_differ_per_item_and_attempt(tmp_path):
     services = LLMServices(RunDir(tmp_path), BudgetConfig(max_usd=None))
     try:
