@@ -2,7 +2,7 @@
 
 The worst case bounds what the run can spend: every request's max_retries + 1 attempts, each
 the budget's reservation (a prompt bound that holds for any tokenizer + max_tokens), every
-re-ask's prompt grown by the answers and errors sent back (LLMEngine.worst_case_item), at the
+re-ask's prompt grown by the answer and error sent back (LLMEngine.worst_case_item), at the
 endpoint's prices (synth.llm.prices). The typical case assumes one attempt with a likely prompt
 count and a typical answer length. Both are shown in USD and in tokens, for budget.max_usd and
 budget.max_tokens.

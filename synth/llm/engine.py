@@ -94,10 +94,12 @@ class LLMEngine:
 
     def worst_case_item(self, messages: list[dict[str, str]]) -> tuple[float, int]:
         """(USD, tokens) one item can cost at most: max_retries + 1 attempts, each the prompt
-        bound plus max_tokens, the prompt of re-ask n grown by n answers and errors sent back."""
+        bound plus max_tokens, every attempt after the first grown by one answer and error sent
+        back (replies.next_messages keeps at most one in the history; a transport fault on a
+        re-ask is retried with the same messages, so any later attempt can be a re-ask)."""
         attempts, growth = self.config.max_retries + 1, reask_growth(self.config.max_tokens)
         usd, tokens = self.gate.worst_case(self.prompt_bound(messages))
-        grown = growth * attempts * (attempts - 1) // 2  # re-ask n adds n * growth
+        grown = growth * (attempts - 1)
         return (attempts * usd + grown * self.prices.price_in / 1e6 if self.gate.priced else 0.0,
                 attempts * tokens + grown)
 
